@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// mix2api: a host server (Sources/Host) that loads upstream drivers (Plugins/*) at run time
+// through the C ABI in Sources/PluginABI. Drivers are dynamic libraries; the host never links them.
+let package = Package(
+    name: "mix2api",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mix2api", targets: ["mix2api"]),
+        // Drivers: built to .build/<config>/lib<Name>.so and loaded with dlopen by the host.
+        .library(name: "MockUpstream", type: .dynamic, targets: ["MockUpstream"]),
+        // A driver written in plain C: proves the ABI is language-neutral (conformance fixture).
+        .library(name: "CFixtureDriver", type: .dynamic, targets: ["CFixtureDriver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // The contract: one C header. Everything else is built on top of it.
+        .target(name: "PluginABI", path: "Sources/PluginABI", exclude: ["README.md"]),
+        // Swift conveniences for driver authors (linked statically into each driver, never the host).
+        .target(name: "DriverKit", dependencies: ["PluginABI"], path: "Sources/DriverKit"),
+        .target(name: "MockUpstream", dependencies: ["DriverKit"], path: "Plugins/MockUpstream"),
+        .target(name: "CFixtureDriver", dependencies: ["PluginABI"], path: "Tests/Fixtures/CFixtureDriver"),
+        .target(
+            name: "Host",
+            dependencies: [
+                "PluginABI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Host"
+        ),
+        .executableTarget(
+            name: "mix2api",
+            dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/mix2api"
+        ),
+        .testTarget(
+            name: "HostTests",
+            dependencies: ["Host", "PluginABI"],
+            path: "Tests/HostTests",
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

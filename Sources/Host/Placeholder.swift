@@ -1,0 +1,5 @@
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+public enum HostPlaceholder {}

@@ -1,0 +1,1 @@
+#include "mix2api_driver.h"

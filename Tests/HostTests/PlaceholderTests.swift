@@ -1,0 +1,3 @@
+import Testing
+@testable import Host
+@Test func placeholder() { #expect(true) }
