@@ -18,13 +18,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The contract: one C header. Everything else is built on top of it.
         .target(name: "PluginABI", path: "Sources/PluginABI", exclude: ["README.md"]),
         // Swift conveniences for driver authors (linked statically into each driver, never the host).
         .target(name: "DriverKit", dependencies: ["PluginABI"], path: "Sources/DriverKit"),
-        .target(name: "MockUpstream", dependencies: ["DriverKit"], path: "Plugins/MockUpstream"),
+        .target(name: "MockUpstream", dependencies: ["DriverKit"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
         .target(name: "CFixtureDriver", dependencies: ["PluginABI"], path: "Tests/Fixtures/CFixtureDriver"),
         .target(
             name: "Host",
@@ -34,6 +35,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Host"
         ),

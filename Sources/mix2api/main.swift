@@ -1,2 +1,44 @@
-import Host
 import ArgumentParser
+import Foundation
+import Host
+
+/// `mix2api` serves; later subcommands (slo, gate) share the binary.
+@main
+struct Mix2API: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mix2api",
+        abstract: "An OpenAI-compatible front for upstream model drivers loaded at run time.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default). Settings come from the environment; see the README.")
+
+    func run() async throws {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let executableDirectory = ProcessInfo.processInfo.environment["MIX2API_DRIVER_DIR"] ?? executableDirectory(executable)
+        do {
+            let server = try HostBootstrap.makeServer(
+                processEnvironment: ProcessInfo.processInfo.environment,
+                currentDirectory: FileManager.default.currentDirectoryPath,
+                executableDirectory: executableDirectory)
+            try await server.run { port in
+                // One plain line for humans and for scripts that wait for the port.
+                print("mix2api listening on \(server.config.host):\(port)")
+                fflush(nil)
+            }
+        } catch let failure as HostBootstrap.Failure {
+            FileHandle.standardError.write(Data("mix2api: cannot start: \(failure.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private func executableDirectory(_ url: URL) -> String {
+        // /proc/self/exe is exact even when started through PATH.
+        if let real = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return (real as NSString).deletingLastPathComponent
+        }
+        return url.deletingLastPathComponent().path
+    }
+}

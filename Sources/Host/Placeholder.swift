@@ -1,5 +1,0 @@
-import Hummingbird
-import Logging
-import NIOCore
-import NIOPosix
-public enum HostPlaceholder {}

@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+
+/// Start-up: environment → configuration → state store → drivers → server. Every failure comes
+/// back as one message naming the setting or the plugins.json field.
+public enum HostBootstrap {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func makeServer(processEnvironment: [String: String], currentDirectory: String, executableDirectory: String) throws(Failure) -> HostServer {
+        let (env, envFile) = EnvironmentFile.merged(process: processEnvironment, currentDirectory: currentDirectory)
+        let config: HostConfig
+        do { config = try HostConfig.load(from: env, executableDirectory: executableDirectory) } catch { throw Failure(description: "configuration: \(error)") }
+
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: Logger.Level(rawValue: config.logLevel) ?? .info) }
+        var logger = Logger(label: "mix2api")
+        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+
+        let file: PluginsFile
+        var pluginsBytes: [UInt8] = []
+        do {
+            if let path = config.pluginsPath ?? defaultPluginsPath(currentDirectory) {
+                pluginsBytes = Array(FileManager.default.contents(atPath: path) ?? Data())
+                file = try PluginsFile.load(path: path, environment: env, driverDirectory: config.driverDirectory)
+            } else {
+                pluginsBytes = Array(PluginsFile.embeddedDefault.utf8)
+                file = try PluginsFile.parse(pluginsBytes, source: "(embedded default plugins.json)", baseDirectory: currentDirectory, environment: env, driverDirectory: config.driverDirectory)
+            }
+        } catch { throw Failure(description: error.description) }
+
+        let state = MemoryStateStore()
+        let drivers: DriverSet
+        do { drivers = try DriverSet.load(file, state: state, logger: logger) } catch { throw Failure(description: error.description) }
+
+        let ignored = EnvironmentFile.ignoredNames(env: env, usedByPlugins: PluginsFile.referencedVariables(in: pluginsBytes))
+        if !ignored.isEmpty {
+            logger.notice("settings from the old .env that nothing reads are ignored", metadata: ["ignored": .array(ignored.map { .string($0) })])
+        }
+        logger.info("starting", metadata: [
+            "listen": .string("\(config.host):\(config.port)"),
+            "plugins": .string(file.source),
+            "env_file": .string(envFile ?? "(none)"),
+            "inbound_auth": .string(config.authMode.rawValue),
+            "drivers": .array(drivers.drivers.values.map { .string("\($0.name)=\($0.reportedName)@\($0.buildVersion)") }),
+        ])
+        return HostServer(config: config, drivers: drivers, state: state, logger: logger)
+    }
+
+    static func defaultPluginsPath(_ currentDirectory: String) -> String? {
+        let path = (currentDirectory as NSString).appendingPathComponent("plugins.json")
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+}
