@@ -281,5 +281,14 @@ const m2a_driver_api *mix2api_driver_entry(uint32_t host_abi_major, uint32_t hos
         m2a_errbuf_set(err, message);
         return NULL;
     }
+    /* Test hook: pretend to be built for another major version, so the host's own check (a
+     * driver that accepts the host but reports an incompatible table) can be exercised. */
+    const char *fake = getenv("CFIXTURE_FAKE_ABI_MAJOR");
+    if (fake != NULL && *fake != '\0') {
+        static m2a_driver_api faked;
+        faked = fx_table;
+        faked.abi_major = (uint32_t)strtoul(fake, NULL, 10);
+        return &faked;
+    }
     return &fx_table;
 }
