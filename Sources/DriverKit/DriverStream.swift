@@ -3,18 +3,18 @@ import PluginABI
 
 /// One running answer, as a Swift driver writes it. It enforces the ABI's stream rules on the
 /// driver's side: after the single terminal event (`finish` or `fail`) everything is dropped, so
-/// a driver racing a cancel against its own completion cannot send two terminals.
+/// a driver racing a cancel against its own completion cannot send two terminals. Every emit
+/// happens under the stream's lock (the host's emit never blocks), so a delta sent on one thread
+/// can never land after a terminal sent on another.
 public final class DriverStream: @unchecked Sendable {
     public let id: m2a_stream_id
     public let host: HostServices
     private let lock = NSLock()
     private var ended = false
-    private let onEnd: @Sendable (m2a_stream_id) -> Void
 
-    public init(id: m2a_stream_id, host: HostServices, onEnd: @escaping @Sendable (m2a_stream_id) -> Void = { _ in }) {
+    public init(id: m2a_stream_id, host: HostServices) {
         self.id = id
         self.host = host
-        self.onEnd = onEnd
     }
 
     /// True once the terminal event was sent.
@@ -72,20 +72,19 @@ public final class DriverStream: @unchecked Sendable {
         _ kind: m2a_event_kind, text: String = "", id callID: String = "", name: String = "",
         _ fill: (inout m2a_event) -> Void = { _ in }
     ) -> Bool {
-        if isEnded { return false }
-        return emit(kind, text: text, id: callID, name: name, fill) == M2A_OK.rawValue
+        lock.withLock {
+            if ended { return false }
+            return emit(kind, text: text, id: callID, name: name, fill) == M2A_OK.rawValue
+        }
     }
 
     private func terminal(_ kind: m2a_event_kind, text: String, _ fill: (inout m2a_event) -> Void) -> Bool {
-        let first = lock.withLock { () -> Bool in
+        lock.withLock {
             if ended { return false }
             ended = true
+            emit(kind, text: text, id: "", name: "", fill)
             return true
         }
-        guard first else { return false }
-        emit(kind, text: text, id: "", name: "", fill)
-        onEnd(id)
-        return true
     }
 
     @discardableResult

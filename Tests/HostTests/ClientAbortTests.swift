@@ -14,9 +14,9 @@ import Testing
         defer { host.stop() }
         var latencies: [Double] = []
         for i in 0..<5 {
-            let c = try RawHTTPConnection(port: host.port)
+            let c = try await RawHTTPConnection.open(port: host.port)
             c.send(body: Self.stallBody, headers: ["X-Request-Id": "abort-\(i)"])
-            let head = c.read(until: "\"content\":")
+            let head = await c.read(until: "\"content\":")
             #expect(head.hasPrefix("HTTP/1.1 200"))
             try await waitUntil { host.mockDriver.activeStreams == 1 }
             let closedAt = Date()
@@ -38,7 +38,7 @@ import Testing
         let host = try TestHost.mock(env: ["MIX2API_KEEPALIVE_MS": "60000"])
         try await host.start()
         defer { host.stop() }
-        let c = try RawHTTPConnection(port: host.port)
+        let c = try await RawHTTPConnection.open(port: host.port)
         c.send(body: #"{"model":"mock-hang","stream":true,"messages":[{"role":"user","content":"hi"}]}"#, headers: ["X-Request-Id": "hang-1"])
         try await waitUntil { host.mockDriver.activeStreams == 1 }
         c.closeNow()
@@ -53,9 +53,9 @@ import Testing
         defer { host.stop() }
         let rounds = 2000
         for _ in 0..<rounds {
-            let c = try RawHTTPConnection(port: host.port)
+            let c = try await RawHTTPConnection.open(port: host.port)
             c.send(body: Self.stallBody)
-            c.read(until: "\"content\":")
+            _ = await c.read(until: "\"content\":")
             c.closeNow()
         }
         try await waitUntil(seconds: 30) {
@@ -65,9 +65,9 @@ import Testing
         try await waitUntil { host.logs.accessLines().count == rounds }
         #expect(host.logs.accessLines().allSatisfy { $0["end_reason"] == "client_abort" })
         // And the host still answers.
-        let c = try RawHTTPConnection(port: host.port)
+        let c = try await RawHTTPConnection.open(port: host.port)
         c.send(body: #"{"model":"mock-short","messages":[{"role":"user","content":"hi"}]}"#)
-        #expect(c.read(until: "\"usage\"").contains("Hello from the mock upstream."))
+        #expect(await c.read(until: "\"usage\"").contains("Hello from the mock upstream."))
         c.closeNow()
     }
 }

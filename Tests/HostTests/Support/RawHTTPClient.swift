@@ -1,11 +1,28 @@
 import Foundation
 
-/// A blocking HTTP/1.1 client over a plain socket: full control over when the connection closes,
-/// which is the point of the abort tests.
-final class RawHTTPConnection {
+/// An HTTP/1.1 client over a plain socket: full control over when the connection closes, which
+/// is the point of the abort tests. The socket calls block, so they run on GCD threads: the host
+/// under test shares this process's small cooperative thread pool and must never be starved.
+final class RawHTTPConnection: @unchecked Sendable {
     let fd: Int32
 
-    init(port: Int) throws {
+    static func open(port: Int) async throws -> RawHTTPConnection {
+        try await offload { try RawHTTPConnection(port: port) }
+    }
+
+    private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { cont in
+            DispatchQueue.global().async { cont.resume(with: Result { try work() }) }
+        }
+    }
+
+    func read(until marker: String) async -> String {
+        (try? await Self.offload { self.readBlocking(until: marker) }) ?? ""
+    }
+
+    func readAll() async -> String { await read(until: "\u{0}never\u{0}") }
+
+    private init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var addr = sockaddr_in()
@@ -29,8 +46,7 @@ final class RawHTTPConnection {
     }
 
     /// Reads until `marker` appears in what was received (or EOF); returns everything read.
-    @discardableResult
-    func read(until marker: String) -> String {
+    private func readBlocking(until marker: String) -> String {
         var received: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -41,8 +57,6 @@ final class RawHTTPConnection {
         }
         return String(decoding: received, as: UTF8.self)
     }
-
-    func readAll() -> String { read(until: "\u{0}never\u{0}") }
 
     func closeNow() { close(fd) }
 }
