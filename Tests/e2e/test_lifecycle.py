@@ -51,12 +51,16 @@ def leave(sock: socket.socket, *, reset: bool) -> None:
 
 
 def abort_once(server, request_id: str, *, model: str = "mock-stall", stream: bool = True,
-               marker: bytes | None = b"\r\n\r\ndata: ", reset: bool = False) -> dict:
-    """Starts a request, reads up to `marker` (None: reads nothing), leaves, returns its access line."""
+               marker: bytes | None = b"data: ", reset: bool = False) -> dict:
+    """Starts a request, reads up to `marker`, leaves, returns its access line. With no marker
+    (nothing comes back before the answer is complete) it gives the request a moment to reach
+    the handler first: a reset would otherwise discard it unread."""
     sock = open_chat(server, model, request_id, stream=stream)
     if marker is not None:
         first = read_until(sock, marker)
         assert first.startswith(b"HTTP/1.1 200"), first[:200]
+    else:
+        time.sleep(0.3)
     leave(sock, reset=reset)
     return server.access(request_id, timeout=ABORT_LOG_TIMEOUT_S)
 

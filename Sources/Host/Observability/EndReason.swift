@@ -68,6 +68,9 @@ public struct ClientError: Error, Sendable {
         ClientError(status: 503, type: "timeout_error", code: "upstream_timeout", message: what, endReason: .timeout)
     }
 
+    static let shuttingDown = ClientError(
+        status: 503, type: "server_error", code: "shutting_down", message: "this instance is shutting down; retry the request", endReason: .unavailable)
+
     static func driverBroke(_ what: String) -> ClientError {
         ClientError(status: 500, type: "server_error", code: "driver_error", message: what, endReason: .driverError)
     }

@@ -48,10 +48,10 @@ struct ChatCompletionsRoute: Sendable {
         }
         record.driver = driver.name
         if host.isDraining {
-            return fail(ClientError(status: 503, type: "server_error", code: "shutting_down", message: "this instance is shutting down; retry", endReason: .unavailable))
+            return fail(.shuttingDown)
         }
 
-        let exchange = ChatExchange(request: canonical, driver: driver, eventLoop: context.channel.eventLoop, limits: host.limits)
+        let exchange = ChatExchange(request: canonical, driver: driver, eventLoop: context.channel.eventLoop, limits: host.limits, inFlight: host.inFlight)
         guard exchange.start() else {
             return fail(.driverBroke("the driver \(driver.name) refused to start the stream"))
         }

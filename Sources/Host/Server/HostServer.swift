@@ -15,6 +15,7 @@ public final class HostServer: Sendable {
     let auth: InboundAuth
     let limits: ChatExchange.Limits
     private let draining = NIOLockedValueBox(false)
+    let inFlight = InFlightStreams()
 
     public init(config: HostConfig, drivers: DriverSet, state: any StateStore, logger: Logger) {
         self.config = config
@@ -83,12 +84,30 @@ public final class HostServer: Sendable {
     }
 }
 
-/// Marks the host as draining the moment graceful shutdown begins (/ready then says 503).
-struct DrainWatcher: Service {
+/// Marks the host as draining the moment graceful shutdown begins (/ready then says 503), and
+/// ends the streams still running shortly before the grace period does, while they can still
+/// write their error chunk.
+public struct DrainWatcher: Service {
     let host: HostServer
-    func run() async throws {
+
+    public init(host: HostServer) {
+        self.host = host
+    }
+
+    public func run() async throws {
         try? await gracefulShutdown()
         host.startDraining()
-        host.logger.info("shutting down: no new requests, waiting for streams in flight")
+        host.logger.info("shutting down: no new requests, waiting for streams in flight", metadata: ["in_flight": .stringConvertible(host.inFlight.count)])
+        let grace = host.config.shutdownGraceMs
+        let margin = min(1000, grace / 5)
+        // Returns as soon as nothing is in flight, so a quiet instance stops at once.
+        let deadline = ContinuousClock.now + .milliseconds(grace - margin)
+        while host.inFlight.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if host.inFlight.count > 0 {
+            host.logger.warning("shutdown grace ending: stopping the streams still running", metadata: ["in_flight": .stringConvertible(host.inFlight.count)])
+            host.inFlight.signalShutdown()
+        }
     }
 }

@@ -13,6 +13,10 @@ enum BufferedResponder {
     static func collect(exchange: ChatExchange, _ collect: (DriverEvent) -> Void) async -> Outcome {
         while true {
             let (batch, due) = await exchange.next(headersSent: false)
+            if batch.shutdown || Task.isCancelled {
+                exchange.cancelDriver()
+                return .failed(.shuttingDown)
+            }
             if batch.clientGone {
                 exchange.cancelDriver()
                 return .clientGone

@@ -35,11 +35,14 @@ final class ChatExchange: @unchecked Sendable {
     private let cancelled = NIOLockedValueBox(false)
     private var watch: (ConnectionState, Int)?
 
-    init(request: CanonicalRequest, driver: LoadedDriver, eventLoop: any EventLoop, limits: Limits) {
+    private let inFlight: InFlightStreams?
+
+    init(request: CanonicalRequest, driver: LoadedDriver, eventLoop: any EventLoop, limits: Limits, inFlight: InFlightStreams? = nil) {
         self.request = request
         self.driver = driver
         self.eventLoop = eventLoop
         self.limits = limits
+        self.inFlight = inFlight
         self.sink = EventSink(requestID: request.requestID)
         self.lastEventAt = startedAt
     }
@@ -48,6 +51,7 @@ final class ChatExchange: @unchecked Sendable {
     func start() -> Bool {
         let toolMode = driver.capabilities.nativeTools ? "native" : "text"
         streamID = driver.start(sink: sink, requestJSON: request.driverJSON(toolMode: toolMode))
+        if streamID != nil { inFlight?.add(sink) }
         return streamID != nil
     }
 
@@ -142,6 +146,7 @@ final class ChatExchange: @unchecked Sendable {
         timerDeadline = nil
         if let (connection, token) = watch { connection.remove(token) }
         watch = nil
+        inFlight?.remove(sink)
     }
 
     var promptTokens: Int {

@@ -8,6 +8,8 @@ final class EventSink: @unchecked Sendable {
         var events: [DriverEvent] = []
         var clientGone = false
         var timerFired = false
+        /// The instance is shutting down and this answer must end now, with a visible signal.
+        var shutdown = false
     }
 
     let requestID: String
@@ -15,6 +17,7 @@ final class EventSink: @unchecked Sendable {
     private var buffer: [DriverEvent] = []
     private var clientGone = false
     private var timerFired = false
+    private var shutdown = false
     private var terminated = false
     private var waiter: CheckedContinuation<Void, Never>?
 
@@ -41,6 +44,7 @@ final class EventSink: @unchecked Sendable {
 
     func signalClientGone() { signal { $0.clientGone = true } }
     func signalTimer() { signal { $0.timerFired = true } }
+    func signalShutdown() { signal { $0.shutdown = true } }
 
     private func signal(_ set: (EventSink) -> Void) {
         let w: CheckedContinuation<Void, Never>? = lock.withLock {
@@ -54,23 +58,27 @@ final class EventSink: @unchecked Sendable {
     /// Waits until there is something to do and takes all of it.
     func next() async -> Batch {
         if let batch = take() { return batch }
-        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            let ready = lock.withLock { () -> Bool in
-                if hasWork { return true }
-                waiter = cont
-                return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+                let ready = lock.withLock { () -> Bool in
+                    if hasWork { return true }
+                    waiter = cont
+                    return false
+                }
+                if ready { cont.resume() }
             }
-            if ready { cont.resume() }
+        } onCancel: {
+            signalShutdown()
         }
         return take() ?? Batch()
     }
 
-    private var hasWork: Bool { !buffer.isEmpty || clientGone || timerFired }
+    private var hasWork: Bool { !buffer.isEmpty || clientGone || timerFired || shutdown }
 
     private func take() -> Batch? {
         lock.withLock {
             guard hasWork else { return nil }
-            var batch = Batch(events: [], clientGone: clientGone, timerFired: timerFired)
+            var batch = Batch(events: [], clientGone: clientGone, timerFired: timerFired, shutdown: shutdown)
             swap(&batch.events, &buffer)
             timerFired = false
             return batch

@@ -57,6 +57,14 @@ enum StreamingResponder {
         // Phase one: nothing sent yet.
         while true {
             let (batch, due) = await exchange.next(headersSent: false)
+            // Shutdown is about to run out of grace (or did: our task is cancelled, which also
+            // closes the connection's input and looks like a client leaving): say so.
+            if batch.shutdown || Task.isCancelled {
+                exchange.cancelDriver()
+                let error = ClientError.shuttingDown
+                state.end(error.endReason, status: error.status, error: error.message)
+                return errorResponse(error)
+            }
             if batch.clientGone {
                 exchange.cancelDriver()
                 state.end(.clientAbort, status: 499)
@@ -132,6 +140,16 @@ enum StreamingResponder {
         }
         while !finished {
             let (batch, due) = await exchange.next(headersSent: true)
+            if batch.shutdown || Task.isCancelled {
+                // Shutdown is running out of grace: end with a signal the client can see.
+                exchange.cancelDriver()
+                let error = ClientError.shuttingDown
+                state.encoder.fail(error, into: &state.pending)
+                endReason = error.endReason
+                endError = error.message
+                _ = await flush()
+                break
+            }
             if batch.clientGone {
                 exchange.cancelDriver()
                 endReason = .clientAbort
@@ -191,7 +209,7 @@ enum StreamingResponder {
             return
         }
         do { try await writer.finish(nil) } catch {
-            state.end(.clientAbort)
+            state.end(endReason == .ok ? .clientAbort : endReason, error: endError)
             return
         }
         state.end(endReason, error: endError)

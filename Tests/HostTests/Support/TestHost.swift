@@ -12,6 +12,7 @@ final class TestHost: @unchecked Sendable {
     let logs = LogCapture()
     private(set) var port = 0
     private var task: Task<Void, any Error>?
+    private var group: ServiceGroup?
 
     init(plugins: String, env: [String: String] = [:]) throws {
         var environment = ["PORT": "0"]
@@ -27,16 +28,45 @@ final class TestHost: @unchecked Sendable {
         try TestHost(plugins: #"{"drivers":{"mock":{"path":"libMockUpstream.so","config":\#(config)}},"default_driver":"mock"}"#, env: env)
     }
 
-    func start() async throws {
+    /// Runs the app in a service group, as the binary does, so tests can begin a graceful shutdown.
+    func start(shutdownGrace: Duration = .seconds(30)) async throws {
         let listening = NIOLockedValueBox<Int?>(nil)
         let app = server.application { port in listening.withLockedValue { $0 = port } }
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var config = ServiceGroupConfiguration(services: [.init(service: app), .init(service: DrainWatcher(host: server))], logger: logs.logger)
+        config.maximumGracefulShutdownDuration = shutdownGrace
+        let group = ServiceGroup(configuration: config)
+        self.group = group
+        task = Task { try await group.run() }
         try await waitUntil { listening.withLockedValue { $0 } != nil }
         port = listening.withLockedValue { $0 } ?? 0
     }
 
     func stop() {
         task?.cancel()
+    }
+
+    func beginGracefulShutdown() async {
+        await group?.triggerGracefulShutdown()
+    }
+
+    /// Waits for the service group to end; true when it did within `seconds`.
+    func waitForExit(seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let task, task.isCancelled == false, await Self.finished(task) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    private static func finished(_ task: Task<Void, any Error>) async -> Bool {
+        await withTaskGroup(of: Bool.self) { g in
+            g.addTask { _ = try? await task.value; return true }
+            g.addTask { try? await Task.sleep(for: .milliseconds(10)); return false }
+            let first = await g.next()!
+            g.cancelAll()
+            return first
+        }
     }
 
     var mockDriver: LoadedDriver { server.drivers.drivers["mock"]! }
