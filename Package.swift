@@ -47,7 +47,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "PluginABI"],
+            dependencies: ["Host", "PluginABI", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]
         ),

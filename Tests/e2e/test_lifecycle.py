@@ -133,6 +133,54 @@ def test_sigterm_lets_an_inflight_stream_finish(start_server):
     assert s.access(result.request_id)["end_reason"] == "ok"
 
 
+def test_sigterm_grace_expiry_ends_a_stream_visibly(start_server):
+    """A stream still running when the grace period ends must get an error chunk and [DONE]
+    (never a cut connection), and the process still exits 0."""
+    s = start_server(env={"MIX2API_SHUTDOWN_GRACE_MS": "1500"})
+    body = {"model": "mock-hang", "stream": True, "messages": user()}
+    raw, cut = b"", None
+    with httpx.Client(trust_env=False, timeout=30) as c, c.stream("POST", f"{s.base_url}/v1/chat/completions", json=body) as r:
+        parts = r.iter_raw()
+        while b": ping" not in raw:
+            raw += next(parts)
+        s.proc.send_signal(signal.SIGTERM)
+        sent_at = time.monotonic()
+        try:
+            for part in parts:
+                raw += part
+        except httpx.TransportError as e:
+            cut = e
+        status, headers = r.status_code, r.headers
+    code = s.wait_exit(timeout=15)
+    assert cut is None, f"the stream was cut at shutdown ({cut!r}) after {raw[-300:]!r}"
+    result = check_stream(status, headers, raw, expect_error=True)
+    assert code == 0, f"exit code {code}; stderr: {s.stderr()[-2000:]}"
+    assert time.monotonic() - sent_at < 10
+    assert s.access(result.request_id)["end_reason"] != "ok"
+
+
+def test_sigterm_grace_expiry_answers_a_waiting_request(start_server):
+    """A non-streamed request still waiting when the grace period ends gets a 503 envelope."""
+    s = start_server(env={"MIX2API_SHUTDOWN_GRACE_MS": "1500"})
+    sock = open_chat(s, "mock-hang", "grace-nonstream", stream=False)
+    try:
+        time.sleep(0.3)  # let the request reach the handler
+        s.proc.send_signal(signal.SIGTERM)
+        sock.settimeout(15)
+        got = b""
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            got += data
+            if b"\r\n\r\n" in got and b"}}" in got:
+                break
+    finally:
+        sock.close()
+    assert got.startswith(b"HTTP/1.1 503"), f"expected a 503 envelope at grace expiry, got {got[:400]!r}"
+    assert s.wait_exit(timeout=15) == 0
+
+
 def test_sigterm_when_idle_exits_zero(start_server):
     s = start_server()
     assert get(s, "/health").status == 200

@@ -170,3 +170,21 @@ def test_provider_prefix_is_stripped_for_routing(server, model):
     r = check_stream(reply.status, reply.headers, reply.body)
     assert r.chunks[0]["model"] == model
     assert r.finish_reason == ("length" if model.endswith("length") else "stop")
+
+
+def test_concurrent_streams_do_not_mix(server):
+    """Twelve streams at once: each keeps its own id and its own text, byte-clean."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    models = ["mock-long", "mock-chars", "mock-stall", "mock-reasoning", "mock-short", "mock-length"] * 2
+
+    def run(model):
+        reply = chat(server, {"model": model, "stream": True, "messages": user()})
+        return model, check_stream(reply.status, reply.headers, reply.body)
+
+    with ThreadPoolExecutor(max_workers=len(models)) as pool:
+        results = list(pool.map(run, models))
+    assert len({r.id for _, r in results}) == len(models)
+    for model, r in results:
+        expect = SCENARIOS[model]
+        assert r.content == expect.content and r.finish_reason == expect.finish, model
