@@ -18,6 +18,7 @@ import re
 import signal
 import subprocess
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+                warnings.warn(f"mix2api (pid {self.pid}) did not exit within {grace} s of SIGTERM and was killed; "
+                              f"stdout tail: {self.stdout()[-1000:]}")
         self._close_files()
         return self.proc.returncode
 

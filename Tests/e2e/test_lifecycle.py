@@ -102,8 +102,43 @@ def test_many_aborts_leak_nothing(start_server):
     assert all(l["end_reason"] == "client_abort" for l in s.access_lines() if l["request_id"].startswith(("warm-", "loop-")))
 
 
+def test_pipelined_requests_on_one_connection(server):
+    """Two requests written back to back on one keep-alive connection: two answers, in order."""
+    def raw_request(body: dict, last: bool) -> bytes:
+        data = json.dumps(body).encode()
+        close = "Connection: close\r\n" if last else ""
+        return (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                f"{close}Content-Length: {len(data)}\r\n\r\n").encode() + data
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    sock.sendall(raw_request({"model": "mock-chars", "stream": True, "messages": user()}, False)
+                 + raw_request({"model": "mock-echo", "messages": user("second")}, True))
+    got = b""
+    while data := sock.recv(65536):
+        got += data
+    sock.close()
+    before, first, second = got.split(b"HTTP/1.1 200 OK")
+    assert before == b""
+    assert b"data: [DONE]" in first and b"text/event-stream" in first.lower(), got[:500]
+    assert b'\\"last_user\\":\\"second\\"' in second, second[-800:]
+
+
 # ---------------------------------------------------------------------------------------------
 # Graceful shutdown
+
+
+def wait_draining(server, timeout: float) -> bool:
+    """True once /ready answers 503 or the server stops accepting connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            ready = get(server, "/ready")
+        except httpx.TransportError:
+            return True
+        if ready.status == 503:
+            assert ready.json()["status"] == "draining", ready.body
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def test_sigterm_lets_an_inflight_stream_finish(start_server):
@@ -116,7 +151,8 @@ def test_sigterm_lets_an_inflight_stream_finish(start_server):
             raw += next(parts)
         s.proc.send_signal(signal.SIGTERM)
         sent_at = time.monotonic()
-        # While draining, new work is refused (503) or the listener is already closed.
+        # Once draining (/ready says 503, or the listener is closed), new work is refused.
+        assert wait_draining(s, timeout=3), "/ready still said 200 three seconds after SIGTERM"
         try:
             late = chat(s, {"model": "mock-short", "messages": user()})
             check_error(late.status, late.headers, late.body, expected_status=503)

@@ -27,7 +27,8 @@ def test_non_stream_create(client, server):
     choice = completion.choices[0]
     assert (choice.message.role, choice.message.content, choice.finish_reason) == ("assistant", GREETING, "stop")
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.usage.total_tokens) == (10, 5, 15)
-    assert server.access(raw.headers["x-request-id"])["end_reason"] == "ok"
+    log = server.access(raw.headers["x-request-id"])
+    assert (log["end_reason"], log["client"]) == ("ok", "openai-sdk"), log
 
 
 def test_streaming_with_include_usage(client):

@@ -191,12 +191,14 @@ def auth_server(start_server):
     ({"x-api-key": "nope"}, "invalid_api_key"),
 ])
 def test_bad_inbound_key_is_401(auth_server, headers, code):
-    for method, path, body in (("POST", "/v1/chat/completions", {"model": "mock-short", "messages": user()}), ("GET", "/v1/models", None)):
-        reply = request(method, auth_server.base_url + path, body=body, headers=headers)
+    for stream in (False, True):
+        reply = chat(auth_server, {"model": "mock-short", "stream": stream, "messages": user()}, headers)
         err = check_error(reply.status, reply.headers, reply.body, expected_status=401).error
         assert (err["type"], err["code"]) == ("authentication_error", code)
-    log = auth_server.access_lines()[-1]
-    assert (log["end_reason"], log["http_status"]) == ("auth_error", 401)
+        log = auth_server.access(reply.request_id)
+        assert (log["end_reason"], log["http_status"]) == ("auth_error", 401), log
+    models = get(auth_server, "/v1/models", headers)
+    assert check_error(models.status, models.headers, models.body, expected_status=401).error["code"] == code
 
 
 @pytest.mark.parametrize("headers", [{"Authorization": "Bearer k2"}, {"Authorization": "Bearer k1"}, {"authorization": "bearer k1"}, {"x-api-key": "k1"}])
@@ -240,6 +242,13 @@ def test_insane_request_id_is_replaced(server, bad_id):
     assert server.access(rid)["end_reason"] == "ok"
 
 
+def test_request_id_length_limit(server):
+    ok = "r" * 128
+    assert check_request_id_headers(chat(server, {"model": "mock-short", "messages": user()}, {"X-Request-Id": ok}).headers) == ok
+    replaced = check_request_id_headers(chat(server, {"model": "mock-short", "messages": user()}, {"X-Request-Id": ok + "r"}).headers)
+    assert replaced != ok + "r" and SANE_ID.match(replaced)
+
+
 def test_request_ids_are_unique(server):
     ids = {chat(server, {"model": "mock-short", "messages": user()}).request_id for _ in range(20)}
     assert len(ids) == 20
@@ -276,3 +285,45 @@ def test_unknown_path_is_404_envelope(server, method, path):
 def test_alias_chat_paths(server, path):
     reply = request("POST", server.base_url + path, body={"model": "mock-short", "messages": user()})
     assert check_completion(reply.status, reply.headers, reply.body).content == "Hello from the mock upstream."
+
+
+# ---------------------------------------------------------------------------------------------
+# What reaches the driver, and what the access line records
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["nonstream", "stream"])
+def test_awkward_text_round_trips(server, stream):
+    text = 'line1\nline2\r\n\ttab "quoted" \\ back\x00nul \u2028sep </script> Grüße 世界 🚀'
+    digest = echo(server, {"stream": stream, "messages": user(text)})
+    assert digest["last_user"] == text
+
+
+def test_access_line_counts_tool_results(server):
+    body = {"model": "mock-echo", "tools": [TOOL], "messages": user("read it") + [
+        {"role": "assistant", "content": None, "tool_calls": [CALL, {**CALL, "id": "call_def"}]},
+        {"role": "tool", "tool_call_id": "call_abc", "content": "one"},
+        {"role": "tool", "tool_call_id": "call_def", "content": "two"}]}
+    reply = chat(server, body)
+    check_completion(reply.status, reply.headers, reply.body)
+    log = server.access(reply.request_id)
+    assert (log["tools_present"], log["tool_results"], log["tool_calls"]) == (True, 2, 0), log
+
+
+CLAUDE_TOOLS = [{"type": "function", "function": {"name": n, "parameters": {"type": "object"}}} for n in ("Bash", "Edit", "Read", "Write")]
+OPENCODE_TOOLS = [{"type": "function", "function": {"name": n, "parameters": {"type": "object"}}} for n in ("bash", "edit", "read")]
+
+
+@pytest.mark.parametrize("headers,extra,client", [
+    ({"X-Client-User-Agent": "opencode/0.5.1 ai-sdk/openai-compatible"}, {}, "opencode"),
+    ({"User-Agent": "claude-cli/1.0.98 (external, cli)"}, {}, "claude-code"),
+    ({"User-Agent": "Go-http-client/1.1"}, {"tools": CLAUDE_TOOLS}, "claude-code"),
+    ({"User-Agent": "Go-http-client/1.1"}, {"tools": OPENCODE_TOOLS}, "opencode"),
+    ({"User-Agent": "Go-http-client/1.1"}, {}, "new-api"),
+    ({"User-Agent": "curl/8"}, {}, "other"),
+])
+def test_client_is_classified(server, headers, extra, client):
+    body = {"model": "mock-echo", "messages": user(), **extra}
+    reply = chat(server, body, headers)
+    r = check_completion(reply.status, reply.headers, reply.body)
+    assert server.access(reply.request_id)["client"] == client
+    assert json.loads(r.content)["client"] == client

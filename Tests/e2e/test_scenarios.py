@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conftest import DEFAULT_MOCK_CONFIG
+from conftest import DEFAULT_MOCK_CONFIG, mock_plugins
 from contract import check_completion, check_error, check_stream
 from wire import chat, user
 
@@ -173,10 +173,10 @@ def test_provider_prefix_is_stripped_for_routing(server, model):
 
 
 def test_concurrent_streams_do_not_mix(server):
-    """Twelve streams at once: each keeps its own id and its own text, byte-clean."""
+    """Three dozen streams at once: each keeps its own id and its own text, byte-clean."""
     from concurrent.futures import ThreadPoolExecutor
 
-    models = ["mock-long", "mock-chars", "mock-stall", "mock-reasoning", "mock-short", "mock-length"] * 2
+    models = ["mock-long", "mock-chars", "mock-stall", "mock-reasoning", "mock-short", "mock-length"] * 6
 
     def run(model):
         reply = chat(server, {"model": model, "stream": True, "messages": user()})
@@ -188,3 +188,20 @@ def test_concurrent_streams_do_not_mix(server):
     for model, r in results:
         expect = SCENARIOS[model]
         assert r.content == expect.content and r.finish_reason == expect.finish, model
+
+
+@pytest.mark.parametrize("model,end_reason,code", [
+    ("mock-error-early", "upstream_error", "upstream_error"),
+    ("mock-rate-limited", "rate_limited", "rate_limited"),
+    ("mock-auth-error", "upstream_auth_error", "upstream_auth_error"),
+])
+def test_early_error_after_keepalive_is_an_error_chunk(start_server, model, end_reason, code):
+    """When the first keep-alive is due before the upstream's first event, the 200 has gone out:
+    an 'early' error can then only be an error chunk and [DONE]."""
+    s = start_server(mock_plugins({"first_delay_ms": 700}), env={"MIX2API_KEEPALIVE_MS": "300"})
+    reply = chat(s, {"model": model, "stream": True, "messages": user()})
+    r = check_stream(reply.status, reply.headers, reply.body, expect_error=True)
+    assert r.comments and r.chunks == []
+    assert r.error["code"] == code
+    log = s.access(reply.request_id)
+    assert (log["end_reason"], log["http_status"]) == (end_reason, 200), log

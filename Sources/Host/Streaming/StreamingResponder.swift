@@ -97,7 +97,7 @@ enum StreamingResponder {
                 state.encoder.keepAlive(into: &state.pending)
             case .firstEventTimeout, .totalTimeout:
                 exchange.cancelDriver()
-                let error = ClientError.timeout("the upstream sent nothing within \(Int(exchange.elapsedMs() / 1000)) s")
+                let error = ClientError.timeout("the upstream sent nothing within \(Int(exchange.elapsedMs())) ms")
                 state.end(.timeout, status: error.status, error: error.message)
                 return errorResponse(error)
             case .idleTimeout, .nothing:
