@@ -3,7 +3,7 @@
 ///
 /// Order it guarantees: role chunk first; content/reasoning/tool-call deltas; one finish chunk
 /// (`tool_calls` exactly when tool calls were sent); a usage chunk with `choices: []`; `[DONE]`.
-struct OpenAIStreamEncoder {
+struct OpenAIStreamEncoder: Sendable {
     let model: String
     private let chunkPrefix: [UInt8]  // `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,`
     private var sentRole = false
@@ -110,6 +110,8 @@ struct OpenAIStreamEncoder {
     private static let contentKey: [UInt8] = Array("\"content\":".utf8)
     private static let reasoningKey: [UInt8] = Array("\"reasoning_content\":".utf8)
     private static let done: [UInt8] = Array("data: [DONE]\n\n".utf8)
+    private static let deltaOpen: [UInt8] = Array("\"choices\":[{\"index\":0,\"delta\":{".utf8)
+    private static let deltaClose: [UInt8] = Array("},\"finish_reason\":null}]}\n\n".utf8)
 
     private mutating func startIfNeeded(into out: inout [UInt8]) {
         guard !sentRole else { return }
@@ -119,9 +121,9 @@ struct OpenAIStreamEncoder {
 
     private mutating func delta(into out: inout [UInt8], _ body: (inout [UInt8]) -> Void) {
         out += chunkPrefix
-        out += Array("\"choices\":[{\"index\":0,\"delta\":{".utf8)
+        out += Self.deltaOpen
         body(&out)
-        out += Array("},\"finish_reason\":null}]}\n\n".utf8)
+        out += Self.deltaClose
         chunksSent += 1
     }
 

@@ -1,6 +1,6 @@
 /// What the streaming loop needs from a protocol's encoder (OpenAI SSE today, Anthropic SSE next).
 /// Encoders turn events into bytes and never touch the network.
-protocol StreamingAnswerEncoder {
+protocol StreamingAnswerEncoder: Sendable {
     var hasStarted: Bool { get }
     /// True once the final signal (finish chunk or error) has been encoded.
     var finished: Bool { get }

@@ -145,14 +145,8 @@ static void fx_emit_text(fx_stream *s, const char *text) {
 
 /* Sends the stream's one terminal and frees it. The compare-exchange makes a second call a
  * no-op even if a later change adds another path to the terminal. */
-static void fx_end(fx_stream *s, uint32_t reason) {
-    bool expected = false;
-    if (!atomic_compare_exchange_strong(&s->ended, &expected, true)) return;
-
-    m2a_instance *instance = s->instance;
-    const m2a_host_api *host = instance->host;
-    /* Unlink before the terminal is seen: once the host has it, active_streams must not count
-     * this stream, and cancel must not find it. */
+/* Removes a stream from the instance's list and count. */
+static void fx_unlink(m2a_instance *instance, fx_stream *s) {
     pthread_mutex_lock(&instance->lock);
     for (fx_stream **link = &instance->streams; *link != NULL; link = &(*link)->next) {
         if (*link == s) {
@@ -162,6 +156,17 @@ static void fx_end(fx_stream *s, uint32_t reason) {
     }
     instance->active--;
     pthread_mutex_unlock(&instance->lock);
+}
+
+static void fx_end(fx_stream *s, uint32_t reason) {
+    bool expected = false;
+    if (!atomic_compare_exchange_strong(&s->ended, &expected, true)) return;
+
+    m2a_instance *instance = s->instance;
+    const m2a_host_api *host = instance->host;
+    /* Unlink before the terminal is seen: once the host has it, active_streams must not count
+     * this stream, and cancel must not find it. */
+    fx_unlink(instance, s);
 
     m2a_event e = m2a_event_make(M2A_EVENT_FINISH);
     e.finish_reason = reason;
@@ -216,15 +221,7 @@ static int32_t fx_start(m2a_instance *instance, m2a_stream_id id, m2a_str reques
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         /* No thread, so no event will come: undo the registration and say so. */
-        pthread_mutex_lock(&instance->lock);
-        for (fx_stream **link = &instance->streams; *link != NULL; link = &(*link)->next) {
-            if (*link == s) {
-                *link = s->next;
-                break;
-            }
-        }
-        instance->active--;
-        pthread_mutex_unlock(&instance->lock);
+        fx_unlink(instance, s);
         free(s);
         return M2A_ERR_INTERNAL;
     }
