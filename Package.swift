@@ -10,6 +10,9 @@ let package = Package(
         .executable(name: "mix2api", targets: ["mix2api"]),
         // Drivers: built to .build/<config>/lib<Name>.so and loaded with dlopen by the host.
         .library(name: "MockUpstream", type: .dynamic, targets: ["MockUpstream"]),
+        .library(name: "SelfHostedSite", type: .dynamic, targets: ["SelfHostedSite"]),
+        // A faithful stand-in for the model site, for tests, demos and benchmarks.
+        .executable(name: "site-sim", targets: ["SiteSimulator"]),
         // A driver written in plain C: proves the ABI is language-neutral (conformance fixture).
         .library(name: "CFixtureDriver", type: .dynamic, targets: ["CFixtureDriver"]),
     ],
@@ -23,14 +26,34 @@ let package = Package(
     targets: [
         // The contract: one C header. Everything else is built on top of it.
         .target(name: "PluginABI", path: "Sources/PluginABI", exclude: ["README.md"]),
+        // JSON values, a strict parser and a writer: shared by the host and the drivers.
+        .target(name: "JSONCore", path: "Sources/JSONCore"),
         // Swift conveniences for driver authors (linked statically into each driver, never the host).
         .target(name: "DriverKit", dependencies: ["PluginABI"], path: "Sources/DriverKit"),
         .target(name: "MockUpstream", dependencies: ["DriverKit"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
+        // libcurl from the system (Debian libcurl4-openssl-dev), plus C shims for its variadic API.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CurlShims", dependencies: ["CCurl"], path: "Sources/CurlShims"),
+        // The site's protocol as pure code (SSE reader, chunk decoder, request building, login
+        // answers): unit-tested without a network, linked into the site driver.
+        .target(name: "SiteProtocol", dependencies: ["JSONCore"], path: "Sources/SiteProtocol"),
+        .target(
+            name: "SelfHostedSite", dependencies: ["DriverKit", "SiteProtocol", "JSONCore", "CurlShims"], path: "Plugins/SelfHostedSite",
+            exclude: ["README.md"]),
+        .executableTarget(
+            name: "SiteSimulator",
+            dependencies: [
+                "JSONCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/SiteSimulator"),
         .target(name: "CFixtureDriver", dependencies: ["PluginABI"], path: "Tests/Fixtures/CFixtureDriver"),
         .target(
             name: "Host",
             dependencies: [
                 "PluginABI",
+                "JSONCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -47,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "PluginABI", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["Host", "PluginABI", "SiteProtocol", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]
         ),

@@ -1,0 +1,5 @@
+import CurlShims
+import DriverKit
+import JSONCore
+import PluginABI
+import SiteProtocol

@@ -1,0 +1,2 @@
+// The JSON types are part of the host's vocabulary (requests, plugins.json, logs).
+@_exported import JSONCore

@@ -1,0 +1,2 @@
+// The site protocol as pure code: see the files of this folder.
+import JSONCore

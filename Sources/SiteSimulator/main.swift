@@ -1,0 +1,5 @@
+import ArgumentParser
+import Hummingbird
+import JSONCore
+
+@main struct SiteSim { static func main() {} }
