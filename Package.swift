@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "PluginABI", path: "Sources/PluginABI", exclude: ["README.md"]),
         // JSON values, a strict parser and a writer: shared by the host and the drivers.
         .target(name: "JSONCore", path: "Sources/JSONCore"),
+        // SHA-256 for fingerprints (credentials, conversations): no CryptoKit on Linux.
+        .target(name: "Digest", path: "Sources/Digest"),
         // Swift conveniences for driver authors (linked statically into each driver, never the host).
         .target(name: "DriverKit", dependencies: ["PluginABI"], path: "Sources/DriverKit"),
         .target(name: "MockUpstream", dependencies: ["DriverKit"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
@@ -38,7 +40,7 @@ let package = Package(
         // answers): unit-tested without a network, linked into the site driver.
         .target(name: "SiteProtocol", dependencies: ["JSONCore"], path: "Sources/SiteProtocol"),
         .target(
-            name: "SelfHostedSite", dependencies: ["DriverKit", "SiteProtocol", "JSONCore", "CurlShims"], path: "Plugins/SelfHostedSite",
+            name: "SelfHostedSite", dependencies: ["DriverKit", "SiteProtocol", "JSONCore", "Digest", "CurlShims"], path: "Plugins/SelfHostedSite",
             exclude: ["README.md"]),
         .executableTarget(
             name: "SiteSimulator",
@@ -54,6 +56,7 @@ let package = Package(
             dependencies: [
                 "PluginABI",
                 "JSONCore",
+                "Digest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

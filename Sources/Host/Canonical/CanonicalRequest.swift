@@ -49,6 +49,16 @@ public struct CanonicalRequest: Sendable {
     public var topP: Double?
     public var stop: [String] = []
     public var includeUsage = true
+    /// Body fields the old service accepted beside the OpenAI ones.
+    public var bodyHints = BodyHints()
+    /// Set by the route once the client is known (see SessionHints).
+    public var session: SessionHints?
+
+    public struct BodyHints: Sendable {
+        public var sessionID: String?
+        public var personaID: String?
+        public var upstreamBaseURL: String?
+    }
 
     public var toolsPresent: Bool { !tools.isEmpty }
 }
@@ -75,6 +85,11 @@ extension CanonicalRequest {
         if let temperature { root["temperature"] = .number(String(temperature)) }
         if let topP { root["top_p"] = .number(String(topP)) }
         if !stop.isEmpty { root["stop"] = .array(stop.map { .string($0) }) }
+        if let session {
+            root["session"] = session.json
+            // Secret: drivers in pass-through auth mode send it upstream; none may log it.
+            if let credential = session.inboundCredential { root["inbound_credential"] = .string(credential) }
+        }
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         JSONWriter.append(.object(root), to: &out)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// Every host setting, read once at start-up from the environment (and an optional .env file).
 /// A bad value stops start-up with a message naming the setting. The README documents each.
@@ -21,6 +22,8 @@ public struct HostConfig: Sendable {
     public var logLevel = "info"
     public var logHeaders = false
     public var logBodies = false
+    public var sessionKeyMode: SessionHints.KeyMode = .authModelClient
+    public var sessionKeyHeader: String? = "x-session-key"
 
     public struct Invalid: Error, CustomStringConvertible {
         public let setting: String
@@ -32,7 +35,7 @@ public struct HostConfig: Sendable {
     public static let hostNames: Set<String> = [
         "PORT", "MIX2API_HOST", "MIX2API_PLUGINS", "MIX2API_DRIVER_DIR", "INBOUND_AUTH_MODE", "INBOUND_BEARER_TOKEN",
         "BODY_SIZE_LIMIT", "MODEL_LIST", "UPSTREAM_TIMEOUT_MS", "MIX2API_IDLE_TIMEOUT_MS", "MIX2API_TOTAL_TIMEOUT_MS",
-        "MIX2API_KEEPALIVE_MS", "MIX2API_SHUTDOWN_GRACE_MS", "MIX2API_LOG_LEVEL", "LOG_HEADERS", "LOG_BODIES", "MIX2API_ENV_FILE",
+        "MIX2API_KEEPALIVE_MS", "MIX2API_SHUTDOWN_GRACE_MS", "MIX2API_LOG_LEVEL", "LOG_HEADERS", "LOG_BODIES", "MIX2API_ENV_FILE", "SESSION_KEY_MODE", "SESSION_KEY_HEADER",
     ]
 
     public static func load(from env: [String: String], executableDirectory: String) throws(Invalid) -> HostConfig {
@@ -74,6 +77,16 @@ public struct HostConfig: Sendable {
                 throw Invalid(setting: "MIX2API_LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical")
             }
             c.logLevel = v.lowercased()
+        }
+        if let v = env["SESSION_KEY_MODE"], !v.isEmpty {
+            guard let mode = SessionHints.KeyMode(rawValue: v.lowercased()) else {
+                throw Invalid(setting: "SESSION_KEY_MODE", problem: "must be auth, auth_model_client or model, got \"\(v)\"")
+            }
+            c.sessionKeyMode = mode
+        }
+        if let v = env["SESSION_KEY_HEADER"] {
+            guard v.isEmpty || HTTPField.Name(v) != nil else { throw Invalid(setting: "SESSION_KEY_HEADER", problem: "\"\(v)\" is not a valid header name") }
+            c.sessionKeyHeader = v.isEmpty ? nil : v
         }
         c.logHeaders = try bool(env, "LOG_HEADERS")
         c.logBodies = try bool(env, "LOG_BODIES")

@@ -55,6 +55,8 @@ public enum OpenAIRequestDecoder {
             guard let so = opts.objectValue else { throw InvalidRequest("stream_options must be an object", param: "stream_options") }
             _ = try optionalBool(so, "include_usage", path: "stream_options.include_usage")
         }
+        request.bodyHints = .init(
+            sessionID: o["session_id"]?.stringValue, personaID: o["persona_id"]?.stringValue, upstreamBaseURL: o["upstream_base_url"]?.stringValue)
         // Usage is always sent: new-api bills from the last chunk. include_usage=false is honoured
         // by nothing downstream that could break, so we keep the contract simple.
         request.includeUsage = true

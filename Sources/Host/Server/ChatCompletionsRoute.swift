@@ -35,6 +35,9 @@ struct ChatCompletionsRoute: Sendable {
         var canonical: CanonicalRequest
         do { canonical = try OpenAIRequestDecoder.decode(body, requestID: context.requestID) } catch { return fail(ClientError(error)) }
         canonical.client = ClientClassifier.classify(headers: request.headers, request: canonical)
+        canonical.session = SessionHints.make(
+            headers: request.headers, request: canonical, mode: host.config.sessionKeyMode,
+            keyHeader: host.config.sessionKeyHeader.flatMap { HTTPField.Name($0) })
         record.client = canonical.client
         record.model = canonical.model
         record.stream = canonical.stream

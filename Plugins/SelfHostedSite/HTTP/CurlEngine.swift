@@ -1,0 +1,182 @@
+import CurlShims
+import Foundation
+
+/// All of the driver's HTTP on one thread: libcurl's multi interface drives every transfer, so a
+/// thousand concurrent streams need one thread, not a thousand. Other threads hand work over
+/// through a locked queue and wake the loop with `curl_multi_wakeup`.
+final class CurlEngine: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let lock = NSLock()
+    private var incoming: [HTTPTransfer] = []
+    private var cancelling: [ObjectIdentifier] = []
+    private var running: [ObjectIdentifier: HTTPTransfer] = [:]  // engine thread only
+    private var stopped = false
+    private var thread: Thread?
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    init(maxConnectionsPerHost: Int = 0) {
+        _ = Self.globalInit
+        multi = curl_multi_init()!
+        if maxConnectionsPerHost > 0 { _ = m2a_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost) }
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "site-driver-curl"
+        thread = t
+        t.start()
+    }
+
+    /// Runs `transfer`; its callbacks come on the engine thread.
+    func submit(_ transfer: HTTPTransfer) {
+        lock.withLock { incoming.append(transfer) }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Stops `transfer` as soon as the loop sees it; its `onEnd(.cancelled)` still comes.
+    func cancel(_ transfer: HTTPTransfer) {
+        lock.withLock { cancelling.append(ObjectIdentifier(transfer)) }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Ends the loop (running transfers end as cancelled). Used when the driver is destroyed.
+    func shutdown() {
+        lock.withLock { stopped = true }
+        curl_multi_wakeup(multi)
+    }
+
+    private func loop() {
+        var stillRunning: Int32 = 0
+        while true {
+            let (add, cancel, stop) = lock.withLock { () -> ([HTTPTransfer], [ObjectIdentifier], Bool) in
+                defer {
+                    incoming.removeAll()
+                    cancelling.removeAll()
+                }
+                return (incoming, cancelling, stopped)
+            }
+            for t in add { start(t) }
+            for id in cancel { if let t = running[id] { finish(t, .cancelled) } }
+            if stop {
+                for t in Array(running.values) { finish(t, .cancelled) }
+                curl_multi_cleanup(multi)
+                return
+            }
+            curl_multi_perform(multi, &stillRunning)
+            collectCompleted()
+            enforceTimeouts()
+            // Wake at least every 100 ms so the idle and first-byte clocks are checked.
+            var fds: Int32 = 0
+            curl_multi_poll(multi, nil, 0, 100, &fds)
+        }
+    }
+
+    private func start(_ t: HTTPTransfer) {
+        guard let easy = curl_easy_init() else {
+            t.onEnd(.failed("could not create an HTTP handle"))
+            return
+        }
+        t.easy = easy
+        let r = t.request
+        _ = m2a_curl_setopt_str(easy, CURLOPT_URL, r.url)
+        _ = m2a_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = m2a_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, r.connectTimeoutMs)
+        _ = m2a_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, r.totalTimeoutMs)
+        _ = m2a_curl_setopt_long(easy, CURLOPT_FORBID_REUSE, r.keepAlive ? 0 : 1)
+        _ = m2a_curl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
+        _ = m2a_curl_setopt_str(easy, CURLOPT_ACCEPT_ENCODING, "")  // accept gzip, and decode it
+        if r.method == "GET" {
+            _ = m2a_curl_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        } else {
+            _ = m2a_curl_setopt_str(easy, CURLOPT_CUSTOMREQUEST, r.method)
+            _ = m2a_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, r.body.count)
+            r.body.withUnsafeBytes { raw in
+                // COPYPOSTFIELDS copies, so the body need not outlive this call.
+                _ = m2a_curl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+            }
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        // Never let curl add "Expect: 100-continue" for larger bodies: one round trip less.
+        for line in r.headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] { list = curl_slist_append(list, line) }
+        t.headerList = list
+        _ = m2a_curl_setopt_ptr(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
+        let me = Unmanaged.passUnretained(t).toOpaque()
+        _ = m2a_curl_setopt_write(easy, CurlEngine.writeCallback)
+        _ = m2a_curl_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
+        _ = m2a_curl_setopt_header(easy, CurlEngine.headerCallback)
+        _ = m2a_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, me)
+        _ = m2a_curl_setopt_ptr(easy, CURLOPT_PRIVATE, me)
+        t.startedAtNs = DispatchTime.now().uptimeNanoseconds
+        t.lastByteAtNs = t.startedAtNs
+        running[ObjectIdentifier(t)] = t
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func collectCompleted() {
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
+            var p: UnsafeMutableRawPointer?
+            _ = m2a_curl_getinfo_ptr(easy, CURLINFO_PRIVATE, &p)
+            guard let p else { continue }
+            let t = Unmanaged<HTTPTransfer>.fromOpaque(p).takeUnretainedValue()
+            let code = msg.pointee.data.result
+            if let reason = t.stopReason {
+                finish(t, reason)
+            } else if code == CURLE_OK {
+                t.deliverResponseIfNeeded()
+                finish(t, .completed)
+            } else if code == CURLE_OPERATION_TIMEDOUT {
+                finish(t, .timedOut("the site did not answer in time (\(String(cString: curl_easy_strerror(code))))"))
+            } else {
+                finish(t, .failed(String(cString: curl_easy_strerror(code))))
+            }
+        }
+    }
+
+    private func enforceTimeouts() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        for t in Array(running.values) {
+            if !t.responseDelivered, now - t.startedAtNs > UInt64(t.request.firstByteTimeoutMs) * 1_000_000 {
+                finish(t, .timedOut("the site sent no answer within \(t.request.firstByteTimeoutMs) ms"))
+            } else if t.responseDelivered, now - t.lastByteAtNs > UInt64(t.request.idleTimeoutMs) * 1_000_000 {
+                finish(t, .timedOut("the site went silent for \(t.request.idleTimeoutMs) ms mid-answer"))
+            }
+        }
+    }
+
+    private func finish(_ t: HTTPTransfer, _ end: HTTPTransfer.End) {
+        guard running.removeValue(forKey: ObjectIdentifier(t)) != nil else { return }
+        if let easy = t.easy {
+            curl_multi_remove_handle(multi, easy)
+            curl_easy_cleanup(easy)
+        }
+        if let list = t.headerList { curl_slist_free_all(list) }
+        t.easy = nil
+        t.headerList = nil
+        t.onEnd(end)
+    }
+
+    // MARK: libcurl callbacks (engine thread)
+
+    private static let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { data, size, count, user in
+        guard let user else { return 0 }
+        let t = Unmanaged<HTTPTransfer>.fromOpaque(user).takeUnretainedValue()
+        let n = size * count
+        t.lastByteAtNs = DispatchTime.now().uptimeNanoseconds
+        t.deliverResponseIfNeeded()
+        guard t.stopReason == nil else { return 0 }
+        let keepGoing = t.onBody(UnsafeRawBufferPointer(start: data, count: n))
+        if !keepGoing {
+            t.stopReason = .cancelled
+            return 0  // makes curl end the transfer with CURLE_WRITE_ERROR
+        }
+        return n
+    }
+
+    private static let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { data, size, count, user in
+        guard let user, let data else { return 0 }
+        let t = Unmanaged<HTTPTransfer>.fromOpaque(user).takeUnretainedValue()
+        let n = size * count
+        t.headerLine(String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self))
+        return n
+    }
+}

@@ -1,0 +1,74 @@
+import CurlShims
+import Foundation
+
+/// One HTTP request to the site, run by the CurlEngine. Its callbacks run on the engine's thread,
+/// in order: `onResponse` once the status and headers are known, `onBody` for each piece of the
+/// body, then exactly one `onEnd`. A callback returning false from `onBody` stops the transfer.
+final class HTTPTransfer: @unchecked Sendable {
+    struct Request {
+        var method = "POST"
+        var url: String
+        var headers: [(String, String)] = []
+        var body: [UInt8] = []
+        var connectTimeoutMs = 10_000
+        /// No response headers by then: a timeout.
+        var firstByteTimeoutMs = 180_000
+        /// No body bytes for this long once the answer started: a timeout.
+        var idleTimeoutMs = 120_000
+        var totalTimeoutMs = 1_800_000
+        var keepAlive = true
+    }
+
+    enum End: Equatable {
+        case completed
+        case cancelled
+        case timedOut(String)
+        case failed(String)  // connection-level: DNS, refused, reset, TLS
+    }
+
+    struct Response {
+        var status: Int
+        var headers: [String: String]  // lower-cased names, last value wins
+    }
+
+    let request: Request
+    var onResponse: (Response) -> Void = { _ in }
+    var onBody: (UnsafeRawBufferPointer) -> Bool = { _ in true }
+    var onEnd: (End) -> Void = { _ in }
+
+    // Engine-thread state.
+    var easy: UnsafeMutableRawPointer?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var status = 0
+    var headers: [String: String] = [:]
+    var responseDelivered = false
+    var startedAtNs: UInt64 = 0
+    var lastByteAtNs: UInt64 = 0
+    var stopReason: End?
+
+    init(_ request: Request) {
+        self.request = request
+    }
+
+    /// Called by the header callback with each header line (status lines included).
+    func headerLine(_ line: String) {
+        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("HTTP/") {
+            // A new response (after a 100-continue or a redirect): start over.
+            let parts = trimmed.split(separator: " ", maxSplits: 2)
+            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            headers = [:]
+            return
+        }
+        guard let colon = trimmed.firstIndex(of: ":") else { return }
+        let name = trimmed[..<colon].lowercased()
+        let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        headers[name] = value
+    }
+
+    func deliverResponseIfNeeded() {
+        guard !responseDelivered, status >= 200 else { return }
+        responseDelivered = true
+        onResponse(Response(status: status, headers: headers))
+    }
+}

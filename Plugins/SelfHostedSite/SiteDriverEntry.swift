@@ -1,5 +1,0 @@
-import CurlShims
-import DriverKit
-import JSONCore
-import PluginABI
-import SiteProtocol
