@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Writes planned stream steps as SSE bytes, in the framing variants a reader must survive:
+/// CRLF line ends, comment lines between events, and bytes split into tiny separate writes.
+struct UIStreamWriter: Sendable {
+    var crlf = false
+    var comments = false
+    var splitWrites = false
+    /// The connection, for `disconnect`.
+    let channel: any Channel
+
+    struct SimulatedDisconnect: Error {}
+
+    func write(_ steps: [StreamStep], to writer: inout any ResponseBodyWriter) async throws {
+        var events = 0
+        for step in steps {
+            switch step {
+            case .pause(let ms):
+                try await Task.sleep(for: .milliseconds(ms))
+            case .disconnect:
+                try await disconnect()
+            case .frame(let value):
+                try await emit("data: \(value.serialized)\n\n", eventIndex: events, to: &writer)
+                events += 1
+            case .raw(let text):
+                try await emit(text, eventIndex: events, to: &writer)
+                events += 1
+            }
+        }
+        try await writer.finish(nil)
+    }
+
+    private func emit(_ event: String, eventIndex: Int, to writer: inout any ResponseBodyWriter) async throws {
+        var text = event
+        if comments, eventIndex > 0 {
+            // Both comment placements occur in the wild: a keep-alive event of its own, and a
+            // comment line leading the next event.
+            text = (eventIndex % 2 == 1 ? ": keep-alive\n\n" : ": ping\n") + text
+        }
+        if crlf { text = text.replacingOccurrences(of: "\n", with: "\r\n") }
+        let bytes = Array(text.utf8)
+        guard splitWrites else {
+            try await writer.write(ByteBuffer(bytes: bytes))
+            return
+        }
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + Int.random(in: 1...7))
+            try await writer.write(ByteBuffer(bytes: bytes[start..<end]))
+            // A moment between pieces so they leave as separate writes, not one coalesced flush.
+            try await Task.sleep(for: .microseconds(200))
+            start = end
+        }
+    }
+
+    /// Closes the connection with the chunked body unfinished (no terminating chunk): what a
+    /// crashed upstream or a cut network looks like to the reader.
+    private func disconnect() async throws {
+        // Let what was written reach the socket before the close discards pending writes.
+        try await Task.sleep(for: .milliseconds(50))
+        try? await channel.close()
+        throw SimulatedDisconnect()
+    }
+}
