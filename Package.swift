@@ -32,13 +32,13 @@ let package = Package(
         .target(name: "Digest", path: "Sources/Digest"),
         // Swift conveniences for driver authors (linked statically into each driver, never the host).
         .target(name: "DriverKit", dependencies: ["PluginABI"], path: "Sources/DriverKit"),
-        .target(name: "MockUpstream", dependencies: ["DriverKit"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
+        .target(name: "MockUpstream", dependencies: ["DriverKit", "Digest"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
         // libcurl from the system (Debian libcurl4-openssl-dev), plus C shims for its variadic API.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CurlShims", dependencies: ["CCurl"], path: "Sources/CurlShims"),
         // The site's protocol as pure code (SSE reader, chunk decoder, request building, login
         // answers): unit-tested without a network, linked into the site driver.
-        .target(name: "SiteProtocol", dependencies: ["JSONCore"], path: "Sources/SiteProtocol"),
+        .target(name: "SiteProtocol", dependencies: ["JSONCore", "Digest"], path: "Sources/SiteProtocol"),
         .target(
             name: "SelfHostedSite", dependencies: ["DriverKit", "SiteProtocol", "JSONCore", "Digest", "CurlShims"], path: "Plugins/SelfHostedSite",
             exclude: ["README.md"]),
@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "PluginABI", "SiteProtocol", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["Host", "PluginABI", "SiteProtocol", "Digest", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]
         ),

@@ -1,3 +1,4 @@
+import Digest
 /// The `mock-echo` answer: a compact JSON digest of what the driver received, so host tests can
 /// assert on the canonical request through a real stream without a debugger. Keys keep this
 /// order; absent request fields are `null`.

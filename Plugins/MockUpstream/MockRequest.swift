@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 
 /// The parts of the canonical request (Sources/PluginABI/README.md) the scenarios look at.

@@ -97,6 +97,12 @@ final class CurlEngine: @unchecked Sendable {
         // Never let curl add "Expect: 100-continue" for larger bodies: one round trip less.
         for line in r.headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] { list = curl_slist_append(list, line) }
         t.headerList = list
+        if !r.resolvePins.isEmpty {
+            var pins: UnsafeMutablePointer<curl_slist>?
+            for pin in r.resolvePins { pins = curl_slist_append(pins, pin) }
+            t.resolveList = pins
+            _ = m2a_curl_setopt_ptr(easy, CURLOPT_RESOLVE, UnsafeMutableRawPointer(pins))
+        }
         _ = m2a_curl_setopt_ptr(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
         let me = Unmanaged.passUnretained(t).toOpaque()
         _ = m2a_curl_setopt_write(easy, CurlEngine.writeCallback)
@@ -150,8 +156,10 @@ final class CurlEngine: @unchecked Sendable {
             curl_easy_cleanup(easy)
         }
         if let list = t.headerList { curl_slist_free_all(list) }
+        if let list = t.resolveList { curl_slist_free_all(list) }
         t.easy = nil
         t.headerList = nil
+        t.resolveList = nil
         t.onEnd(end)
     }
 

@@ -17,6 +17,8 @@ final class HTTPTransfer: @unchecked Sendable {
         var idleTimeoutMs = 120_000
         var totalTimeoutMs = 1_800_000
         var keepAlive = true
+        /// "host:port:address" entries that pin DNS (a checked dynamic base).
+        var resolvePins: [String] = []
     }
 
     enum End: Equatable {
@@ -39,6 +41,7 @@ final class HTTPTransfer: @unchecked Sendable {
     // Engine-thread state.
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
+    var resolveList: UnsafeMutablePointer<curl_slist>?
     var status = 0
     var headers: [String: String] = [:]
     var responseDelivered = false

@@ -1,0 +1,238 @@
+"""mix2api + the SelfHostedSite driver against site-sim, all real processes on loopback.
+
+Covers the site driver issue's end-to-end list: sessions across turns (only the new text goes
+upstream), isolation of parallel conversations, managed login under load (exactly one login, also
+after the tokens expire mid-traffic), every fault mode ending with the right end_reason and a
+visible error, and the static / pass-through identities.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import uuid
+
+import pytest
+
+import contract
+import wire
+from conftest import BUILD_DIR
+from sim import SiteSim
+
+SITE_SO = BUILD_DIR / "libSelfHostedSite.so"
+
+
+def site_plugins(sim: SiteSim, **config) -> dict:
+    base = {"base_url": sim.base_url, "auth_mode": "managed", "token_body_json": '{"username":"admin","password":"secret"}',
+            "retry_count": 0, "timeout_ms": 5000, "idle_timeout_ms": 5000}
+    base.update(config)
+    return {"drivers": {"site": {"path": str(SITE_SO), "config": base}}, "default_driver": "site"}
+
+
+@pytest.fixture
+def sim(tmp_path):
+    started = []
+
+    def start(*args: str) -> SiteSim:
+        s = SiteSim(tmp_path / f"sim{len(started)}", *args).wait_listening()
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def ask(server, messages, *, stream=True, headers=None, model="mix/qwen-3-235b-instruct"):
+    return wire.chat(server, {"model": model, "stream": stream, "messages": messages}, headers=headers)
+
+
+def text_of(reply) -> str:
+    return contract.check_stream(reply.status, reply.headers, reply.body).content
+
+
+def chat_requests(sim: SiteSim) -> list[dict]:
+    return [r for r in sim.stats()["requests"] if "request" in r]
+
+
+def test_three_turns_continue_one_site_session_with_only_the_new_text(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s))
+    history = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "first question"}]
+    a1 = text_of(ask(server, history))
+    assert "Turn 1 of session" in a1
+    history += [{"role": "assistant", "content": a1}, {"role": "user", "content": "second question"}]
+    a2 = text_of(ask(server, history))
+    assert "Turn 2 of session" in a2
+    history += [{"role": "assistant", "content": a2}, {"role": "user", "content": "third question"}]
+    a3 = text_of(ask(server, history))
+    assert "Turn 3 of session" in a3
+
+    sent = chat_requests(s)
+    assert len(sent) == 3
+    assert "session_id" not in sent[0], "a first turn never sends a session id"
+    assert "first question" in sent[0]["request"]["query"] and "Be brief." in sent[0]["request"]["query"]
+    session = sent[1]["session_id"]
+    assert session and sent[2]["session_id"] == session
+    assert sent[1]["request"]["query"].strip() == "second question"
+    assert sent[2]["request"]["query"].strip() == "third question"
+    assert sent[0]["request"]["model_slug"] == "qwen-3-235b-instruct"
+
+
+def test_parallel_conversations_of_one_key_get_their_own_site_sessions(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s))
+    convs = {name: [{"role": "user", "content": f"conversation {name} starts"}] for name in ("a", "b")}
+    for name, msgs in convs.items():
+        msgs.append({"role": "assistant", "content": text_of(ask(server, msgs))})
+        msgs.append({"role": "user", "content": f"conversation {name} continues"})
+    with futures.ThreadPoolExecutor(2) as pool:
+        answers = dict(zip(convs, pool.map(lambda m: text_of(ask(server, m)), convs.values())))
+    assert all("Turn 2 of session" in a for a in answers.values())
+    second_turns = [r for r in chat_requests(s) if "session_id" in r]
+    assert len(second_turns) == 2
+    assert second_turns[0]["session_id"] != second_turns[1]["session_id"]
+    by_query = {r["request"]["query"].strip(): r["session_id"] for r in second_turns}
+    assert set(by_query) == {"conversation a continues", "conversation b continues"}
+
+
+def test_forcing_a_new_session(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s))
+    msgs = [{"role": "user", "content": "hello"}]
+    msgs += [{"role": "assistant", "content": text_of(ask(server, msgs))}, {"role": "user", "content": "again"}]
+    assert "Turn 1 of session" in text_of(ask(server, msgs, headers={"x-session-id": "new"}))
+    assert "session_id" not in chat_requests(s)[-1]
+
+
+def test_one_login_for_two_hundred_concurrent_streams_and_one_more_after_expiry(sim, start_server):
+    s = sim("--login-delay-ms", "300")
+    server = start_server(site_plugins(s))
+
+    def one(i):
+        r = ask(server, [{"role": "user", "content": f"load {i} {uuid.uuid4()}"}])
+        return r.status, r.body
+
+    with futures.ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(one, range(200)))
+    assert all(status == 200 and b"data: [DONE]" in body and b'"error"' not in body for status, body in results)
+    assert s.stats()["logins"] == 1
+
+    s.expire_tokens()  # every token the site issued is refused from now on
+    with futures.ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(one, range(200)))
+    assert all(status == 200 and b'"error"' not in body for status, body in results)
+    assert s.stats()["logins"] == 2, "the 401s must lead to exactly one re-login"
+
+
+FAULTS = [
+    # marker, streamed: (status, end_reason, error code or None)
+    ("http-401", 503, "upstream_auth_error"),
+    ("http-403", 503, "upstream_auth_error"),
+    ("http-429", 429, "rate_limited"),
+    ("http-500", 502, "upstream_error"),
+    ("http-502-html", 502, "upstream_error"),
+    ("non-sse-200", 502, "upstream_error"),
+    ("unknown-session", 502, "upstream_error"),
+]
+
+
+@pytest.mark.parametrize("marker,status,end_reason", FAULTS)
+def test_faults_before_the_answer_are_http_errors(sim, start_server, marker, status, end_reason):
+    s = sim()
+    server = start_server(site_plugins(s, auth_recovery_retry=0))
+    r = ask(server, [{"role": "user", "content": f"please [[fault:{marker}]]"}])
+    err = contract.check_error(r.status, r.headers, r.body, expected_status=status)
+    line = server.access(r.request_id)
+    assert line["end_reason"] == end_reason
+    assert "<html" not in r.body.decode().lower(), "an HTML error page never reaches the client"
+    if status == 429:
+        assert r.headers.get("retry-after")
+
+
+@pytest.mark.parametrize("marker", ["error-chunk", "no-finish", "disconnect"])
+def test_faults_mid_stream_end_with_an_error_chunk(sim, start_server, marker):
+    # Paced deltas: the first one reaches the client before the failure (otherwise the host
+    # rightly answers with a plain HTTP error, as nothing had been sent yet).
+    s = sim("--delta-delay-ms", "30")
+    server = start_server(site_plugins(s))
+    r = ask(server, [{"role": "user", "content": f"please [[fault:{marker}]] now"}])
+    result = contract.check_stream(r.status, r.headers, r.body, expect_error=True)
+    assert result.error and result.finish_reason is None
+    assert server.access(r.request_id)["end_reason"] == "upstream_error"
+
+
+@pytest.mark.parametrize("marker", ["garbage", "crlf", "comments", "session-ids-snake", "messageid-only", "no-usage", "no-finish-reason", "reasoning"])
+def test_tolerated_variants_still_answer(sim, start_server, marker):
+    s = sim("--split-writes")
+    server = start_server(site_plugins(s))
+    r = ask(server, [{"role": "user", "content": f"variant [[fault:{marker}]]"}])
+    result = contract.check_stream(r.status, r.headers, r.body)
+    assert "Turn 1 of session" in result.content
+    assert server.access(r.request_id)["end_reason"] == "ok"
+    if marker == "reasoning":
+        assert result.reasoning
+
+
+def test_slow_first_byte_times_out_as_503(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s, timeout_ms=300), env={"MIX2API_KEEPALIVE_MS": "60000"})
+    r = ask(server, [{"role": "user", "content": "[[fault:slow-first:3000]]"}])
+    # slow-first sends its headers at once but no body: nothing of the answer came in time
+    contract.check_error(r.status, r.headers, r.body, expected_status=503)
+    assert server.access(r.request_id)["end_reason"] == "timeout"
+
+
+def test_stall_longer_than_idle_timeout_is_a_timeout(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s, idle_timeout_ms=300), env={"MIX2API_KEEPALIVE_MS": "100"})
+    r = ask(server, [{"role": "user", "content": "[[fault:stall:3000]]"}])
+    contract.check_stream(r.status, r.headers, r.body, expect_error=True)
+    assert server.access(r.request_id)["end_reason"] == "timeout"
+
+
+def test_retries_before_the_first_byte(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s, retry_count=2, retry_base_ms=10))
+    r = ask(server, [{"role": "user", "content": "[[fault:http-500]]"}])
+    contract.check_error(r.status, r.headers, r.body, expected_status=502)
+    assert len(chat_requests(s)) == 3, "one try and two retries"
+
+
+def test_unreachable_site_is_503(start_server):
+    server = start_server({"drivers": {"site": {"path": str(SITE_SO), "config": {
+        "base_url": "http://127.0.0.1:9", "auth_mode": "none", "connect_timeout_ms": 1000}}}, "default_driver": "site"})
+    r = ask(server, [{"role": "user", "content": "hi"}])
+    contract.check_error(r.status, r.headers, r.body, expected_status=503)
+    assert server.access(r.request_id)["end_reason"] == "upstream_error"
+
+
+def test_non_streamed_answers(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s))
+    r = ask(server, [{"role": "user", "content": "plain"}], stream=False)
+    body = contract.check_completion(r.status, r.headers, r.body)
+    assert "Turn 1 of session" in r.json()["choices"][0]["message"]["content"]
+    r = ask(server, [{"role": "user", "content": "[[fault:sse-for-nonstream]]"}], stream=False)
+    contract.check_completion(r.status, r.headers, r.body)
+
+
+def test_static_and_pass_through_identities(sim, start_server):
+    s = sim("--static-token", "site-static-token-1")
+    static = start_server(site_plugins(s, auth_mode="static", token="site-static-token-1"))
+    assert "Turn 1" in text_of(ask(static, [{"role": "user", "content": "static"}]))
+    assert chat_requests(s)[-1]["_authorization"] == "Bearer site-static-token-1"
+
+    passing = start_server(site_plugins(s, auth_mode="pass_through"), env={"INBOUND_BEARER_TOKEN": "site-static-token-1"})
+    r = ask(passing, [{"role": "user", "content": "pass"}], headers={"Authorization": "Bearer site-static-token-1"})
+    assert "Turn 1" in text_of(r)
+    assert chat_requests(s)[-1]["_authorization"] == "Bearer site-static-token-1"
+    assert s.stats()["logins"] == 0
+
+
+def test_site_tokens_never_reach_the_logs(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s))
+    text_of(ask(server, [{"role": "user", "content": "hi"}]))
+    token_seen = chat_requests(s)[-1]["_authorization"].split(" ", 1)[1]
+    assert token_seen not in server.stdout() + server.stderr()
+    assert "secret" not in server.stdout() + server.stderr()
