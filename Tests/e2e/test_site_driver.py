@@ -236,3 +236,26 @@ def test_site_tokens_never_reach_the_logs(sim, start_server):
     token_seen = chat_requests(s)[-1]["_authorization"].split(" ", 1)[1]
     assert token_seen not in server.stdout() + server.stderr()
     assert "secret" not in server.stdout() + server.stderr()
+
+
+def test_history_that_cannot_fit_is_context_length_exceeded(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s, default_max_input_tokens=60, reserved_output_tokens=10))
+    r = ask(server, [{"role": "user", "content": "word " * 400}])
+    err = contract.check_error(r.status, r.headers, r.body, expected_status=400)
+    assert r.json()["error"]["code"] == "context_length_exceeded"
+    assert server.access(r.request_id)["end_reason"] == "invalid_request"
+    assert chat_requests(s) == [], "nothing was sent to the site"
+
+
+def test_old_history_is_trimmed_to_the_budget_without_a_session(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s, default_max_input_tokens=200, reserved_output_tokens=10))
+    history = []
+    for i in range(30):
+        history += [{"role": "user", "content": f"old question {i} " + "x" * 40}, {"role": "assistant", "content": f"old answer {i}"}]
+    history.append({"role": "user", "content": "the newest question"})
+    r = ask(server, history, headers={"x-session-id": "new"})
+    assert "Turn 1 of session" in text_of(r)
+    query = chat_requests(s)[-1]["request"]["query"]
+    assert "the newest question" in query and "old question 0 " not in query

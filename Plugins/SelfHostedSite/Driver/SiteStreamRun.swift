@@ -89,7 +89,10 @@ final class SiteStreamRun: @unchecked Sendable {
                     SiteContinuation(sessionID: $0.sessionID, exchangeID: $0.exchangeID, newMessagesStart: ConversationKey.newMessagesStart(context.messages))
                 })
         } catch {
-            return end(failure: SiteFailure(kind: .contextLength, message: "\(error)"))
+            switch error {
+            case .contextLengthExceeded: return end(failure: SiteFailure(kind: .contextLength, message: error.description))
+            case .invalidRequest: return end(failure: SiteFailure(kind: .invalidRequest, message: error.description))
+            }
         }
         var request = HTTPTransfer.Request(url: base + core.config.chatPathWithSlash, body: body)
         request.headers = core.chatHeaders(stream: context.stream, token: token, requestID: context.requestID)
