@@ -259,3 +259,54 @@ def test_old_history_is_trimmed_to_the_budget_without_a_session(sim, start_serve
     assert "Turn 1 of session" in text_of(r)
     query = chat_requests(s)[-1]["request"]["query"]
     assert "the newest question" in query and "old question 0 " not in query
+
+
+def test_lost_site_session_is_retried_once_with_a_fresh_one(sim, start_server):
+    s = sim()
+    server = start_server(site_plugins(s))
+    msgs = [{"role": "user", "content": "start"}]
+    msgs += [{"role": "assistant", "content": text_of(ask(server, msgs))}, {"role": "user", "content": "next [[fault:unknown-session]]"}]
+    r = ask(server, msgs)
+    contract.check_error(r.status, r.headers, r.body, expected_status=502)  # the marker makes the fresh try fail too
+    sent = chat_requests(s)[1:]
+    assert len(sent) == 2
+    assert "session_id" in sent[0] and "session_id" not in sent[1], "the retry starts a new site session"
+    assert "start" in sent[1]["request"]["query"], "without a session the history travels in the query"
+
+
+def test_dynamic_upstream_base(sim, start_server):
+    # The other site needs no token: a managed token belongs to the configured site only.
+    main, other = sim(), sim("--no-auth")
+    off = start_server(site_plugins(main))
+    r = ask(off, [{"role": "user", "content": "hi"}], headers={"x-upstream-base-url": other.base_url})
+    assert r.status == 400 and "UPSTREAM_DYNAMIC_BASE_ENABLED" in r.json()["error"]["message"]
+
+    strict = start_server(site_plugins(main, dynamic_base_enabled=True, base_allowlist="127.0.0.1", base_allow_http=True))
+    r = ask(strict, [{"role": "user", "content": "hi"}], headers={"x-upstream-base-url": other.base_url})
+    assert r.status == 400 and "private or loopback" in r.json()["error"]["message"]
+    r = ask(strict, [{"role": "user", "content": "hi"}], headers={"x-upstream-base-url": "http://example.invalid:1"})
+    assert r.status == 400 and "not in UPSTREAM_BASE_ALLOWLIST" in r.json()["error"]["message"]
+
+    open_ = start_server(site_plugins(main, dynamic_base_enabled=True, base_allowlist="127.0.0.1", base_allow_http=True, base_allow_private=True))
+    r = ask(open_, [{"role": "user", "content": "routed"}], headers={"x-upstream-base-url": other.base_url})
+    assert "Turn 1" in text_of(r)
+    assert len(chat_requests(other)) == 1 and all("routed" not in q["request"]["query"] for q in chat_requests(main))
+
+
+def test_client_abort_stops_the_site_transfer(sim, start_server):
+    import socket
+
+    s = sim()
+    server = start_server(site_plugins(s), env={"MIX2API_KEEPALIVE_MS": "60000"})
+    body = b'{"model":"m","stream":true,"messages":[{"role":"user","content":"[[fault:stall:20000]]"}]}'
+    for i in range(20):
+        c = socket.create_connection(("127.0.0.1", int(server.base_url.rsplit(":", 1)[1])))
+        c.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: site-abort-%d\r\n"
+                  b"Content-Length: %d\r\n\r\n" % (i, len(body)) + body)
+        got = b""
+        while b'"content":"' not in got.split(b'"content":""', 1)[-1]:
+            got += c.recv(4096)
+        c.close()
+        assert server.access(f"site-abort-{i}", timeout=3)["end_reason"] == "client_abort"
+    # The driver let go of every transfer: the next answer still comes at once.
+    assert "Turn 1" in text_of(ask(server, [{"role": "user", "content": "after the aborts"}]))
