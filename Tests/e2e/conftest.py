@@ -24,6 +24,9 @@ from typing import Any
 
 import pytest
 
+import procs
+from sim import SiteSim
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_DIR = Path(os.environ.get("MIX2API_BUILD_DIR") or REPO / ".build" / "debug").resolve()
 BIN = Path(os.environ.get("MIX2API_BIN") or BUILD_DIR / "mix2api").resolve()
@@ -108,17 +111,11 @@ class Server:
 
     def stop(self, grace: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after `grace` seconds. Returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-                warnings.warn(f"mix2api (pid {self.pid}) did not exit within {grace} s of SIGTERM and was killed; "
-                              f"stdout tail: {self.stdout()[-1000:]}")
-        self._close_files()
-        return self.proc.returncode
+        code, killed = procs.stop(self.proc, (self._out, self._err), grace)
+        if killed:
+            warnings.warn(f"mix2api (pid {self.pid}) did not exit within {grace} s of SIGTERM and was killed; "
+                          f"stdout tail: {self.stdout()[-1000:]}")
+        return code
 
     def _close_files(self) -> None:
         for f in (self._out, self._err):
@@ -232,5 +229,20 @@ def run_to_exit(tmp_path):
         return code, s.stdout(), s.stderr(), str(s.plugins_path)
 
     yield run
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def start_sim(tmp_path):
+    """start_sim(*args) -> a listening site-sim with its own options; stopped at teardown."""
+    started: list[SiteSim] = []
+
+    def start(*args: str) -> SiteSim:
+        s = SiteSim(tmp_path / f"sim{len(started)}", *args)
+        started.append(s)
+        return s.wait_listening()
+
+    yield start
     for s in started:
         s.stop()

@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+import procs
+
 REPO = Path(__file__).resolve().parents[2]
 SIM_BIN = Path(os.environ.get("SITE_SIM_BIN") or REPO / ".build" / "debug" / "site-sim").resolve()
 LISTENING = re.compile(r"^site-sim listening on ([0-9.]+):(\d+)$")
@@ -59,17 +61,7 @@ class SiteSim:
                            f"--- stdout\n{self.stdout()[-2000:]}\n--- stderr\n{self.stderr()[-2000:]}")
 
     def stop(self, grace: float = 5.0) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        for f in (self._out, self._err):
-            if not f.closed:
-                f.close()
-        return self.proc.returncode
+        return procs.stop(self.proc, (self._out, self._err), grace)[0]
 
     def stdout(self) -> str:
         return self.stdout_path.read_bytes().decode("utf-8", "replace")

@@ -28,20 +28,6 @@ def site_plugins(sim: SiteSim, **config) -> dict:
     return {"drivers": {"site": {"path": str(SITE_SO), "config": base}}, "default_driver": "site"}
 
 
-@pytest.fixture
-def sim(tmp_path):
-    started = []
-
-    def start(*args: str) -> SiteSim:
-        s = SiteSim(tmp_path / f"sim{len(started)}", *args).wait_listening()
-        started.append(s)
-        return s
-
-    yield start
-    for s in started:
-        s.stop()
-
-
 def ask(server, messages, *, stream=True, headers=None, model="mix/qwen-3-235b-instruct"):
     return wire.chat(server, {"model": model, "stream": stream, "messages": messages}, headers=headers)
 
@@ -54,8 +40,8 @@ def chat_requests(sim: SiteSim) -> list[dict]:
     return [r for r in sim.stats()["requests"] if "request" in r]
 
 
-def test_three_turns_continue_one_site_session_with_only_the_new_text(sim, start_server):
-    s = sim()
+def test_three_turns_continue_one_site_session_with_only_the_new_text(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s))
     history = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "first question"}]
     a1 = text_of(ask(server, history))
@@ -78,8 +64,8 @@ def test_three_turns_continue_one_site_session_with_only_the_new_text(sim, start
     assert sent[0]["request"]["model_slug"] == "qwen-3-235b-instruct"
 
 
-def test_parallel_conversations_of_one_key_get_their_own_site_sessions(sim, start_server):
-    s = sim()
+def test_parallel_conversations_of_one_key_get_their_own_site_sessions(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s))
     convs = {name: [{"role": "user", "content": f"conversation {name} starts"}] for name in ("a", "b")}
     for name, msgs in convs.items():
@@ -95,8 +81,8 @@ def test_parallel_conversations_of_one_key_get_their_own_site_sessions(sim, star
     assert set(by_query) == {"conversation a continues", "conversation b continues"}
 
 
-def test_forcing_a_new_session(sim, start_server):
-    s = sim()
+def test_forcing_a_new_session(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s))
     msgs = [{"role": "user", "content": "hello"}]
     msgs += [{"role": "assistant", "content": text_of(ask(server, msgs))}, {"role": "user", "content": "again"}]
@@ -104,8 +90,8 @@ def test_forcing_a_new_session(sim, start_server):
     assert "session_id" not in chat_requests(s)[-1]
 
 
-def test_one_login_for_two_hundred_concurrent_streams_and_one_more_after_expiry(sim, start_server):
-    s = sim("--login-delay-ms", "300")
+def test_one_login_for_two_hundred_concurrent_streams_and_one_more_after_expiry(start_sim, start_server):
+    s = start_sim("--login-delay-ms", "300")
     server = start_server(site_plugins(s))
 
     def one(i):
@@ -137,8 +123,8 @@ FAULTS = [
 
 
 @pytest.mark.parametrize("marker,status,end_reason", FAULTS)
-def test_faults_before_the_answer_are_http_errors(sim, start_server, marker, status, end_reason):
-    s = sim()
+def test_faults_before_the_answer_are_http_errors(start_sim, start_server, marker, status, end_reason):
+    s = start_sim()
     server = start_server(site_plugins(s, auth_recovery_retry=0))
     r = ask(server, [{"role": "user", "content": f"please [[fault:{marker}]]"}])
     err = contract.check_error(r.status, r.headers, r.body, expected_status=status)
@@ -150,10 +136,10 @@ def test_faults_before_the_answer_are_http_errors(sim, start_server, marker, sta
 
 
 @pytest.mark.parametrize("marker", ["error-chunk", "no-finish", "disconnect"])
-def test_faults_mid_stream_end_with_an_error_chunk(sim, start_server, marker):
+def test_faults_mid_stream_end_with_an_error_chunk(start_sim, start_server, marker):
     # Paced deltas: the first one reaches the client before the failure (otherwise the host
     # rightly answers with a plain HTTP error, as nothing had been sent yet).
-    s = sim("--delta-delay-ms", "30")
+    s = start_sim("--delta-delay-ms", "30")
     server = start_server(site_plugins(s))
     r = ask(server, [{"role": "user", "content": f"please [[fault:{marker}]] now"}])
     result = contract.check_stream(r.status, r.headers, r.body, expect_error=True)
@@ -162,8 +148,8 @@ def test_faults_mid_stream_end_with_an_error_chunk(sim, start_server, marker):
 
 
 @pytest.mark.parametrize("marker", ["garbage", "crlf", "comments", "session-ids-snake", "messageid-only", "no-usage", "no-finish-reason", "reasoning"])
-def test_tolerated_variants_still_answer(sim, start_server, marker):
-    s = sim("--split-writes")
+def test_tolerated_variants_still_answer(start_sim, start_server, marker):
+    s = start_sim("--split-writes")
     server = start_server(site_plugins(s))
     r = ask(server, [{"role": "user", "content": f"variant [[fault:{marker}]]"}])
     result = contract.check_stream(r.status, r.headers, r.body)
@@ -173,8 +159,8 @@ def test_tolerated_variants_still_answer(sim, start_server, marker):
         assert result.reasoning
 
 
-def test_slow_first_byte_times_out_as_503(sim, start_server):
-    s = sim()
+def test_slow_first_byte_times_out_as_503(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s, timeout_ms=300), env={"MIX2API_KEEPALIVE_MS": "60000"})
     r = ask(server, [{"role": "user", "content": "[[fault:slow-first:3000]]"}])
     # slow-first sends its headers at once but no body: nothing of the answer came in time
@@ -182,16 +168,16 @@ def test_slow_first_byte_times_out_as_503(sim, start_server):
     assert server.access(r.request_id)["end_reason"] == "timeout"
 
 
-def test_stall_longer_than_idle_timeout_is_a_timeout(sim, start_server):
-    s = sim()
+def test_stall_longer_than_idle_timeout_is_a_timeout(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s, idle_timeout_ms=300), env={"MIX2API_KEEPALIVE_MS": "100"})
     r = ask(server, [{"role": "user", "content": "[[fault:stall:3000]]"}])
     contract.check_stream(r.status, r.headers, r.body, expect_error=True)
     assert server.access(r.request_id)["end_reason"] == "timeout"
 
 
-def test_retries_before_the_first_byte(sim, start_server):
-    s = sim()
+def test_retries_before_the_first_byte(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s, retry_count=2, retry_base_ms=10))
     r = ask(server, [{"role": "user", "content": "[[fault:http-500]]"}])
     contract.check_error(r.status, r.headers, r.body, expected_status=502)
@@ -206,8 +192,8 @@ def test_unreachable_site_is_503(start_server):
     assert server.access(r.request_id)["end_reason"] == "upstream_error"
 
 
-def test_non_streamed_answers(sim, start_server):
-    s = sim()
+def test_non_streamed_answers(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s))
     r = ask(server, [{"role": "user", "content": "plain"}], stream=False)
     body = contract.check_completion(r.status, r.headers, r.body)
@@ -216,8 +202,8 @@ def test_non_streamed_answers(sim, start_server):
     contract.check_completion(r.status, r.headers, r.body)
 
 
-def test_static_and_pass_through_identities(sim, start_server):
-    s = sim("--static-token", "site-static-token-1")
+def test_static_and_pass_through_identities(start_sim, start_server):
+    s = start_sim("--static-token", "site-static-token-1")
     static = start_server(site_plugins(s, auth_mode="static", token="site-static-token-1"))
     assert "Turn 1" in text_of(ask(static, [{"role": "user", "content": "static"}]))
     assert chat_requests(s)[-1]["_authorization"] == "Bearer site-static-token-1"
@@ -229,8 +215,8 @@ def test_static_and_pass_through_identities(sim, start_server):
     assert s.stats()["logins"] == 0
 
 
-def test_site_tokens_never_reach_the_logs(sim, start_server):
-    s = sim()
+def test_site_tokens_never_reach_the_logs(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s))
     text_of(ask(server, [{"role": "user", "content": "hi"}]))
     token_seen = chat_requests(s)[-1]["_authorization"].split(" ", 1)[1]
@@ -238,8 +224,8 @@ def test_site_tokens_never_reach_the_logs(sim, start_server):
     assert "secret" not in server.stdout() + server.stderr()
 
 
-def test_history_that_cannot_fit_is_context_length_exceeded(sim, start_server):
-    s = sim()
+def test_history_that_cannot_fit_is_context_length_exceeded(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s, default_max_input_tokens=60, reserved_output_tokens=10))
     r = ask(server, [{"role": "user", "content": "word " * 400}])
     err = contract.check_error(r.status, r.headers, r.body, expected_status=400)
@@ -248,8 +234,8 @@ def test_history_that_cannot_fit_is_context_length_exceeded(sim, start_server):
     assert chat_requests(s) == [], "nothing was sent to the site"
 
 
-def test_old_history_is_trimmed_to_the_budget_without_a_session(sim, start_server):
-    s = sim()
+def test_old_history_is_trimmed_to_the_budget_without_a_session(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s, default_max_input_tokens=200, reserved_output_tokens=10))
     history = []
     for i in range(30):
@@ -261,8 +247,8 @@ def test_old_history_is_trimmed_to_the_budget_without_a_session(sim, start_serve
     assert "the newest question" in query and "old question 0 " not in query
 
 
-def test_lost_site_session_is_retried_once_with_a_fresh_one(sim, start_server):
-    s = sim()
+def test_lost_site_session_is_retried_once_with_a_fresh_one(start_sim, start_server):
+    s = start_sim()
     server = start_server(site_plugins(s))
     msgs = [{"role": "user", "content": "start"}]
     msgs += [{"role": "assistant", "content": text_of(ask(server, msgs))}, {"role": "user", "content": "next [[fault:unknown-session]]"}]
@@ -274,9 +260,9 @@ def test_lost_site_session_is_retried_once_with_a_fresh_one(sim, start_server):
     assert "start" in sent[1]["request"]["query"], "without a session the history travels in the query"
 
 
-def test_dynamic_upstream_base(sim, start_server):
+def test_dynamic_upstream_base(start_sim, start_server):
     # The other site needs no token: a managed token belongs to the configured site only.
-    main, other = sim(), sim("--no-auth")
+    main, other = start_sim(), start_sim("--no-auth")
     off = start_server(site_plugins(main))
     r = ask(off, [{"role": "user", "content": "hi"}], headers={"x-upstream-base-url": other.base_url})
     assert r.status == 400 and "UPSTREAM_DYNAMIC_BASE_ENABLED" in r.json()["error"]["message"]
@@ -293,10 +279,10 @@ def test_dynamic_upstream_base(sim, start_server):
     assert len(chat_requests(other)) == 1 and all("routed" not in q["request"]["query"] for q in chat_requests(main))
 
 
-def test_client_abort_stops_the_site_transfer(sim, start_server):
+def test_client_abort_stops_the_site_transfer(start_sim, start_server):
     import socket
 
-    s = sim()
+    s = start_sim()
     server = start_server(site_plugins(s), env={"MIX2API_KEEPALIVE_MS": "60000"})
     body = b'{"model":"m","stream":true,"messages":[{"role":"user","content":"[[fault:stall:20000]]"}]}'
     for i in range(20):

@@ -28,21 +28,6 @@ def site_sim(tmp_path_factory):
 
 
 @pytest.fixture
-def start_sim(tmp_path):
-    """start_sim(*args) -> a listening SiteSim with its own options; stopped at teardown."""
-    started: list[SiteSim] = []
-
-    def start(*args: str) -> SiteSim:
-        s = SiteSim(tmp_path / f"sim{len(started)}", *args)
-        started.append(s)
-        return s.wait_listening()
-
-    yield start
-    for s in started:
-        s.stop()
-
-
-@pytest.fixture
 def token(site_sim) -> str:
     """A fresh login per test: other tests expire or reset the shared simulator's tokens."""
     return site_sim.token()
