@@ -30,7 +30,8 @@ class Expect:
     reasoning: str | None = None
     finish: str = "stop"
     usage: tuple[int, int] | None = None  # (prompt, completion) reported by the mock
-    tools: bool = False  # send TOOLS; assert the contract only
+    tools: bool = False  # send TOOLS
+    calls: list[str] | None = None  # the tool names the answer must call, in order
     http_error: int | None = None  # an error before any byte, stream or not
     end_reason: str = "ok"
     upstream_status: int = 200
@@ -47,9 +48,10 @@ SCENARIOS: dict[str, Expect] = {
     "mock-chars": Expect(content="Grüße, 世界! 🚀 ok"),
     "mock-reasoning": Expect(reasoning="The user wants a short answer.", content="Here is the answer."),
     "mock-length": Expect(content="This answer was cut off at", finish="length"),
-    "mock-tool": Expect(tools=True),
-    "mock-tool-json": Expect(tools=True),
-    "mock-tool-parallel": Expect(tools=True),
+    # The mock writes its calls in the text protocol; the host turns them into real tool calls.
+    "mock-tool": Expect(tools=True, finish="tool_calls", calls=["Write"]),
+    "mock-tool-json": Expect(tools=True, finish="tool_calls", calls=["Write"]),
+    "mock-tool-parallel": Expect(tools=True, finish="tool_calls", calls=["Write", "Read"]),
     "mock-error-early": Expect(http_error=502, end_reason="upstream_error", upstream_status=502),
     "mock-error-mid": Expect(content="".join(f"part{i} " for i in range(1, 6)), stream_error=True, non_stream_error=502, end_reason="upstream_error"),
     "mock-rate-limited": Expect(http_error=429, end_reason="rate_limited", upstream_status=429, retry_after="2"),
@@ -109,10 +111,13 @@ def test_scenario(server, model, stream):
         assert reasoning == expect.reasoning
     if expect.usage:
         assert (usage["prompt_tokens"], usage["completion_tokens"]) == expect.usage, "usage must be what the upstream reported, not an estimate"
-    if expect.tools:
-        # Tool-call emulation (text protocol → tool_calls) is not built yet: either form is fine
-        # here as long as the contract holds; the checkers enforced it above.
-        assert r.content or tool_calls
+    if expect.calls is not None:
+        # Streamed calls come back as ToolCall objects, non-streamed ones as the JSON dicts.
+        names = [c.name if hasattr(c, "name") else c["function"]["name"] for c in tool_calls]
+        arguments = [c.arguments if hasattr(c, "arguments") else c["function"]["arguments"] for c in tool_calls]
+        assert names == expect.calls
+        assert all(isinstance(json.loads(a), dict) for a in arguments)
+        assert "<tool_calls>" not in r.content and "<invoke" not in r.content, "markup never reaches the client"
     if model == "mock-echo":
         digest = json.loads(r.content)
         assert digest["model"] == model and digest["stream"] is stream

@@ -11,6 +11,7 @@ enum BufferedResponder {
 
     /// Feeds every visible event to `collect` and returns how the answer ended.
     static func collect(exchange: ChatExchange, _ collect: (DriverEvent) -> Void) async -> Outcome {
+        let pipeline = AnswerPipeline(exchange: exchange)
         while true {
             let (batch, due) = await exchange.next(headersSent: false)
             if batch.shutdown || Task.isCancelled {
@@ -21,7 +22,8 @@ enum BufferedResponder {
                 exchange.cancelDriver()
                 return .clientGone
             }
-            for event in batch.events {
+            let (events, failure) = pipeline.process(batch.events)
+            for event in events {
                 switch event {
                 case .finish(.cancelled):
                     return exchange.wasCancelled ? .clientGone : .failed(.driverBroke("the driver cancelled the stream on its own"))
@@ -33,6 +35,7 @@ enum BufferedResponder {
                     collect(event)
                 }
             }
+            if let failure { return .failed(failure) }
             switch due {
             case .firstEventTimeout, .idleTimeout, .totalTimeout:
                 exchange.cancelDriver()

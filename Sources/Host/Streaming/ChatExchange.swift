@@ -16,9 +16,11 @@ final class ChatExchange: @unchecked Sendable {
     /// What a timer wake-up found to be due.
     enum Due: Equatable { case nothing, keepAlive, firstEventTimeout, idleTimeout, totalTimeout }
 
-    let request: CanonicalRequest
+    private(set) var request: CanonicalRequest
     let driver: LoadedDriver
-    let sink: EventSink
+    /// Replaced when the answer is asked for again (restart); read from other threads.
+    var sink: EventSink { sinkBox.withLockedValue { $0 } }
+    private let sinkBox: NIOLockedValueBox<EventSink>
     private let eventLoop: any EventLoop
     private let limits: Limits
     let startedAt = NIODeadline.now()
@@ -43,7 +45,7 @@ final class ChatExchange: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.limits = limits
         self.inFlight = inFlight
-        self.sink = EventSink(requestID: request.requestID)
+        self.sinkBox = NIOLockedValueBox(EventSink(requestID: request.requestID))
         self.lastEventAt = startedAt
     }
 
@@ -53,6 +55,23 @@ final class ChatExchange: @unchecked Sendable {
         streamID = driver.start(sink: sink, requestJSON: request.driverJSON(toolMode: toolMode))
         if streamID != nil { inFlight?.add(sink) }
         return streamID != nil
+    }
+
+    /// Abandons the current driver stream and asks again with `newRequest` (the tool protocol's
+    /// corrective retry). False when the driver refused to start.
+    func restart(with newRequest: CanonicalRequest) -> Bool {
+        if let id = streamID { driver.cancel(id) }
+        inFlight?.remove(sink)
+        timer?.cancel()
+        timer = nil
+        timerDeadline = nil
+        sinkBox.withLockedValue { $0 = EventSink(requestID: newRequest.requestID) }
+        cancelled.withLockedValue { $0 = false }
+        request = newRequest
+        lastEventAt = .now()
+        let started = start()
+        if watch?.0.isClosed == true { clientGone() }
+        return started
     }
 
     /// Idempotent and thread-safe (the connection watcher calls it from the event loop).

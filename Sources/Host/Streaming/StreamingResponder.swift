@@ -13,6 +13,7 @@ enum StreamingResponder {
         var encoder: Encoder
         var record: AccessRecord
         let exchange: ChatExchange
+        let pipeline: AnswerPipeline
         let logger: Logger
         var pending: [UInt8] = []
         /// Set when the headers went out: before that, nothing encoded reached the client.
@@ -23,6 +24,7 @@ enum StreamingResponder {
             self.encoder = encoder
             self.record = record
             self.exchange = exchange
+            self.pipeline = AnswerPipeline(exchange: exchange)
             self.logger = logger
         }
 
@@ -70,8 +72,13 @@ enum StreamingResponder {
                 state.end(.clientAbort, status: 499)
                 return Response(status: .init(code: 499))
             }
+            let (events, failure) = state.pipeline.process(batch.events)
+            if let failure {
+                state.end(failure.endReason, status: failure.status, error: failure.message)
+                return errorResponse(failure)
+            }
             var visible = false
-            for event in batch.events {
+            for event in events {
                 switch event {
                 case .error(let failure):
                     let error = ClientError(failure)
@@ -155,7 +162,8 @@ enum StreamingResponder {
                 endReason = .clientAbort
                 break
             }
-            for event in batch.events {
+            let (events, failure) = state.pipeline.process(batch.events)
+            for event in events {
                 switch event {
                 case .finish(.cancelled):
                     // We only cancel for a gone client or a timeout; both are handled below.
@@ -181,6 +189,12 @@ enum StreamingResponder {
                     state.encoder.encode(event, into: &state.pending)
                 }
                 if finished { break }
+            }
+            if !finished, let failure {
+                state.encoder.fail(failure, into: &state.pending)
+                endReason = failure.endReason
+                endError = failure.message
+                finished = true
             }
             if !finished {
                 switch due {
