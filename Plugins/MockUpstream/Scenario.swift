@@ -14,6 +14,7 @@ import PluginABI
 /// | `mock-tool`          | a sentence and a `<tool_calls>` block (parameter form) calling the chosen tool; after a `tool` message, "The tool returned: <content>". FINISH stop |
 /// | `mock-tool-json`     | like mock-tool, the invoke holds one JSON object |
 /// | `mock-tool-parallel` | like mock-tool with two invokes (first two tools, or one tool twice with different arguments) |
+/// | `mock-tool-chain`    | a task needing every listed tool in order: one call per answer (the tool after those whose results it has seen), then a final answer quoting all results |
 /// | `mock-error-early`   | ERROR upstream (status 502) "mock upstream failed before answering", no delta |
 /// | `mock-error-mid`     | `error_after_deltas` text deltas, then ERROR upstream "mock upstream failed mid-stream" |
 /// | `mock-rate-limited`  | ERROR rate_limited, status 429, retry after 2000 ms |
@@ -37,6 +38,7 @@ enum Scenario: String, CaseIterable {
     case tool = "mock-tool"
     case toolJSON = "mock-tool-json"
     case toolParallel = "mock-tool-parallel"
+    case toolChain = "mock-tool-chain"
     case errorEarly = "mock-error-early"
     case errorMid = "mock-error-mid"
     case rateLimited = "mock-rate-limited"
@@ -79,6 +81,8 @@ enum Scenario: String, CaseIterable {
             return Script(answered + ToolCallScript.events(for: request, form: .json, parallel: false) + [stop])
         case .toolParallel:
             return Script(answered + ToolCallScript.events(for: request, form: .parameters, parallel: true) + [stop])
+        case .toolChain:
+            return Script(answered + MockEvent.textDeltas(ToolCallScript.chainAnswer(for: request)) + [stop])
         case .errorEarly:
             return Script(refused + [.fail(M2A_ERROR_UPSTREAM, "mock upstream failed before answering", upstreamStatus: 502)])
         case .errorMid:

@@ -18,9 +18,13 @@ enum ToolCallScript {
 
     static func answer(for request: MockRequest, form: Form, parallel: Bool) -> String {
         // A tool result is the end of the exchange; answering with another call would loop
-        // an agent forever.
+        // an agent forever. Results arrive as `tool` messages (native) or, rendered by the host
+        // for a text-only model, as `<tool_result …>` blocks in the last user message.
         if let last = request.messages.last, last.role == "tool" {
             return "The tool returned: \(last.content)"
+        }
+        if let results = toolResults(in: request.messages.last), !results.isEmpty {
+            return "The tool returned: \(results.joined(separator: "; "))"
         }
         let calls = choose(request, parallel: parallel)
         if calls.isEmpty { return "No tools were offered." }
@@ -38,6 +42,36 @@ enum ToolCallScript {
             block += render(tool.name, arguments, form: form)
         }
         return intro + block + "</tool_calls>"
+    }
+
+    /// `mock-tool-chain`: a task that needs every listed tool in turn — it calls the tool after
+    /// the ones whose results it has seen, one per answer, then answers with all the results.
+    static func chainAnswer(for request: MockRequest) -> String {
+        let seen = request.messages.reduce(0) { count, m in
+            count + (m.role == "tool" ? 1 : (toolResults(in: m)?.count ?? 0))
+        }
+        if request.tools.isEmpty { return "No tools were offered." }
+        if seen >= request.tools.count {
+            let all = request.messages.flatMap { m in m.role == "tool" ? [m.content] : (toolResults(in: m) ?? []) }
+            return "All \(seen) steps are done. Results: \(all.joined(separator: " | "))"
+        }
+        let tool = request.tools[seen]
+        let arguments = Arguments.synthesise(for: tool, variant: 0, lastUser: request.lastUserContent ?? "")
+        return "Step \(seen + 1): calling \(tool.name).\n<tool_calls>\n" + render(tool.name, arguments, form: .parameters) + "</tool_calls>"
+    }
+
+    /// The contents of the `<tool_result …>…</tool_result>` blocks of a message (nil: none).
+    static func toolResults(in message: MockRequest.Message?) -> [String]? {
+        guard let message, message.role == "user", message.content.contains("<tool_result") else { return nil }
+        var results: [String] = []
+        var rest = Substring(message.content)
+        while let open = rest.range(of: "<tool_result"), let tagEnd = rest[open.upperBound...].firstIndex(of: ">") {
+            let body = rest[rest.index(after: tagEnd)...]
+            guard let close = body.range(of: "</tool_result>") else { break }
+            results.append(body[..<close.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines))
+            rest = body[close.upperBound...]
+        }
+        return results
     }
 
     private static func choose(_ request: MockRequest, parallel: Bool) -> [MockRequest.Tool] {

@@ -12,6 +12,10 @@ struct AccessRecord {
     var toolsPresent = false
     var toolResults = 0
     var toolCalls = 0
+    /// Ids of the calls this answer emitted and of the results this request carried: a call is
+    /// closed when a later request of the conversation carries its result and ends ok.
+    var toolCallIDs: [String] = []
+    var toolResultIDs: [String] = []
     var endReason: EndReason = .ok
     var httpStatus = 200
     var upstreamStatus = 0
@@ -37,6 +41,8 @@ struct AccessRecord {
             "duration_ms": .stringConvertible((durationMs * 10).rounded() / 10),
             "chunks": .stringConvertible(chunks),
         ]
+        if !toolCallIDs.isEmpty { m["tool_call_ids"] = .array(toolCallIDs.map { .string($0) }) }
+        if !toolResultIDs.isEmpty { m["tool_result_ids"] = .array(toolResultIDs.map { .string($0) }) }
         if let ttfbMs { m["ttfb_ms"] = .stringConvertible((ttfbMs * 10).rounded() / 10) }
         if let errorMessage { m["error"] = .string(errorMessage) }
         logger.info("access", metadata: m)

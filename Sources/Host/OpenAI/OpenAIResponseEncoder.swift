@@ -19,6 +19,7 @@ struct OpenAIResponseEncoder {
     }
 
     var toolCallCount: Int { calls.count }
+    var toolCallIDs: [String] { calls.map(\.id) }
 
     var completionEstimate: Int {
         max(1, TokenEstimator.estimate(text) + TokenEstimator.estimate(reasoning) + calls.reduce(0) { $0 + TokenEstimator.estimate($1.name) + TokenEstimator.estimate($1.arguments) })

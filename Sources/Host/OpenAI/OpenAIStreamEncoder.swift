@@ -14,6 +14,7 @@ struct OpenAIStreamEncoder: Sendable {
     private var pendingCalls: [Int: (id: String, name: String, arguments: String)] = [:]
     private var nextToolIndex = 0
     private(set) var toolCallsSent = 0
+    private(set) var toolCallIDs: [String] = []
     private(set) var completionText = 0  // bytes of text sent, for the usage estimate
     private var completionTokenEstimate = 0
 
@@ -134,6 +135,7 @@ struct OpenAIStreamEncoder: Sendable {
         let index = nextToolIndex
         nextToolIndex += 1
         toolCallsSent += 1
+        toolCallIDs.append(call.id)
         completionTokenEstimate += TokenEstimator.estimate(call.name) + TokenEstimator.estimate(call.arguments)
         let arguments = call.arguments.isEmpty ? "{}" : call.arguments
         if legacyFunctions {

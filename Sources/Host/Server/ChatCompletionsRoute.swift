@@ -50,6 +50,13 @@ struct ChatCompletionsRoute: Sendable {
                 message: "the model \"\(canonical.model)\" does not exist or is not routed to a driver", param: "model", endReason: .invalidRequest))
         }
         record.driver = driver.name
+        record.toolResultIDs = canonical.messages.compactMap { $0.role == .tool ? $0.toolCallID : nil }
+        // Text-only upstreams get the tool protocol in the prompt and history; for every driver a
+        // tool result must answer an earlier call (a 400 naming the id otherwise).
+        do {
+            let rendered = try ToolHistoryRenderer.render(canonical)
+            if !driver.capabilities.nativeTools { canonical = rendered }
+        } catch { return fail(ClientError(error)) }
         if host.isDraining {
             return fail(.shuttingDown)
         }
@@ -90,6 +97,7 @@ struct ChatCompletionsRoute: Sendable {
                 id: Identifiers.chatCompletionID(), created: Self.now(), model: canonical.model, finish: finish,
                 promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens, legacyFunctions: canonical.legacyFunctions)
             record.toolCalls = collector.toolCallCount
+            record.toolCallIDs = collector.toolCallIDs
             record.chunks = 1
             record.ttfbMs = exchange.elapsedMs()
             record.durationMs = record.ttfbMs!

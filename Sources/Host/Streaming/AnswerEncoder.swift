@@ -6,6 +6,7 @@ protocol StreamingAnswerEncoder: Sendable {
     var finished: Bool { get }
     var chunksSent: Int { get }
     var toolCallsSent: Int { get }
+    var toolCallIDs: [String] { get }
     mutating func encode(_ event: DriverEvent, into out: inout [UInt8])
     mutating func finish(_ reason: FinishReason, promptTokens: Int, completionTokens: Int?, into out: inout [UInt8])
     mutating func fail(_ error: ClientError, into out: inout [UInt8])

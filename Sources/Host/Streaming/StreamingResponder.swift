@@ -39,6 +39,7 @@ enum StreamingResponder {
             record.durationMs = exchange.elapsedMs()
             record.chunks = headersSent ? encoder.chunksSent : 0
             record.toolCalls = headersSent ? encoder.toolCallsSent : 0
+            record.toolCallIDs = headersSent ? encoder.toolCallIDs : []
             record.write(to: logger)
         }
 
