@@ -1,7 +1,8 @@
 /// Finds a `<tool_calls>` block in streamed answer text (tool-protocol.md). Text before the block
 /// goes out as soon as it arrives; only a tail that could still become `<tool_calls>` is held
 /// back. Markup inside a fenced code block (```) or an inline code span is text. After
-/// `</tool_calls>` nothing more is read: the block is the answer's end.
+/// `</tool_calls>` nothing more is read: the block is the answer's end. A bare `<invoke` (a model
+/// that forgot or garbled the wrapper) also starts a block, so its markup never shows as text.
 ///
 /// Works on any split of the text: it keeps its state between deltas, scalar by scalar.
 struct ToolCallDetector {
@@ -15,7 +16,10 @@ struct ToolCallDetector {
 
     static let open = "<tool_calls>"
     static let close = "</tool_calls>"
-    private static let openScalars = Array(open.unicodeScalars)
+    /// What starts a block: the wrapper, or an invoke without it (kept as part of the block).
+    private static let openers: [(scalars: [Unicode.Scalar], keep: Bool)] = [
+        (Array(open.unicodeScalars), false), (Array("<invoke".unicodeScalars), true),
+    ]
 
     private enum State { case text, block, done }
     private var state = State.text
@@ -54,11 +58,12 @@ struct ToolCallDetector {
                 }
             case .text:
                 if heldCount > 0 || (scalar == "<" && !inFence && !inInlineCode) {
-                    if scalar == Self.openScalars[heldCount] {
+                    if let opener = Self.openers.first(where: { heldCount < $0.scalars.count && $0.scalars[heldCount] == scalar && Self.startsWith($0.scalars, held) }) {
                         held.unicodeScalars.append(scalar)
                         heldCount += 1
-                        if heldCount == Self.openScalars.count {
+                        if heldCount == opener.scalars.count {
                             emitText()
+                            blockBuffer = opener.keep ? held : ""
                             held = ""
                             heldCount = 0
                             state = .block
@@ -66,7 +71,7 @@ struct ToolCallDetector {
                         }
                         continue
                     }
-                    // Not the opening tag after all: what was held is ordinary text.
+                    // Not an opening tag after all: what was held is ordinary text.
                     for h in held.unicodeScalars { track(h) }
                     text += held
                     held = ""
@@ -83,6 +88,15 @@ struct ToolCallDetector {
         }
         emitText()
         return out
+    }
+
+    private static func startsWith(_ pattern: [Unicode.Scalar], _ prefix: String) -> Bool {
+        var i = 0
+        for scalar in prefix.unicodeScalars {
+            guard i < pattern.count, pattern[i] == scalar else { return false }
+            i += 1
+        }
+        return true
     }
 
     /// The upstream ended: release a held tail, or report a block that never closed.

@@ -82,7 +82,9 @@ import Testing
         Case(name: "required but no call", output: "I would rather chat.", expected: .init(text: "I would rather chat.", calls: [], verdict: "retry: You must call at least one"), choice: .required),
         Case(name: "named function but another was called", output: "<tool_calls><invoke name=\"Bash\"><parameter name=\"command\">a</parameter></invoke></tool_calls>",
              expected: .init(text: "", calls: [], verdict: "retry: You must call the tool Write"), choice: .function("Write")),
-        Case(name: "lookalike tags", output: "<tool_call> and <tool_callsx> and </tool_calls> are text", expected: .init(text: "<tool_call> and <tool_callsx> and </tool_calls> are text", calls: [], verdict: "stop")),
+        Case(name: "invoke without the wrapper", output: "Sure.\n<invoke name=\"Bash\">\n<parameter name=\"command\">ls</parameter>\n</invoke>",
+             expected: .init(text: "Sure.\n", calls: [#"Bash {"command":"ls"}"#], verdict: "tool_calls")),
+        Case(name: "lookalike tags", output: "<tool_call> and <tool_callsx> and <invok> and </tool_calls> are text", expected: .init(text: "<tool_call> and <tool_callsx> and <invok> and </tool_calls> are text", calls: [], verdict: "stop")),
     ]
 
     static func run(_ c: Case, deltas: [String]) -> Expected {
