@@ -22,12 +22,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // The contract: one C header. Everything else is built on top of it.
         .target(name: "PluginABI", path: "Sources/PluginABI", exclude: ["README.md"]),
         // JSON values, a strict parser and a writer: shared by the host and the drivers.
         .target(name: "JSONCore", path: "Sources/JSONCore"),
+        // The text tool protocol's streaming detector and block parser (pure; benchmarked).
+        .target(name: "ToolProtocol", path: "Sources/ToolProtocol"),
         // SHA-256 for fingerprints (credentials, conversations): no CryptoKit on Linux.
         .target(name: "Digest", path: "Sources/Digest"),
         // Swift conveniences for driver authors (linked statically into each driver, never the host).
@@ -57,6 +60,7 @@ let package = Package(
                 "PluginABI",
                 "JSONCore",
                 "Digest",
+                "ToolProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -71,6 +75,12 @@ let package = Package(
             dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/mix2api"
         ),
+        // Micro-benchmarks of the per-delta hot paths: `swift package benchmark` (see README).
+        .executableTarget(
+            name: "HotPaths",
+            dependencies: ["ToolProtocol", "SiteProtocol", "JSONCore", .product(name: "Benchmark", package: "package-benchmark")],
+            path: "Benchmarks/HotPaths",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]),
         .testTarget(
             name: "HostTests",
             dependencies: ["Host", "PluginABI", "SiteProtocol", "Digest", .product(name: "Hummingbird", package: "hummingbird")],

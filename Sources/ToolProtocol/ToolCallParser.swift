@@ -3,15 +3,15 @@ import Foundation
 /// Reads the markup of one `<tool_calls>` block (tool-protocol.md) into calls. Tolerant where a
 /// model is sloppy (quotes, whitespace, a missing `</invoke>` before the next one), strict where a
 /// guess would change meaning (no name, an unterminated parameter).
-enum ToolCallParser {
-    struct Call: Equatable {
-        enum Arguments: Equatable {
+public enum ToolCallParser {
+    public struct Call: Equatable, Sendable {
+        public enum Arguments: Equatable, Sendable {
             /// `<parameter name="…">raw</parameter>` pairs, values verbatim (CDATA unwrapped).
             case parameters([(name: String, value: String)])
             /// `<invoke name="…">{…}</invoke>`: the JSON text as written.
             case json(String)
 
-            static func == (a: Arguments, b: Arguments) -> Bool {
+            public static func == (a: Arguments, b: Arguments) -> Bool {
                 switch (a, b) {
                 case (.json(let x), .json(let y)): x == y
                 case (.parameters(let x), .parameters(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.name == $1.name && $0.value == $1.value }
@@ -20,17 +20,22 @@ enum ToolCallParser {
             }
         }
 
-        var name: String
-        var arguments: Arguments
+        public var name: String
+        public var arguments: Arguments
+
+        public init(name: String, arguments: Arguments) {
+            self.name = name
+            self.arguments = arguments
+        }
     }
 
-    struct Failure: Error, Equatable, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public var description: String
     }
 
     /// `cutOff`: the answer ended before `</tool_calls>`; complete invokes still count, but a
     /// last one without `</invoke>` may be missing parameters and is refused.
-    static func parse(_ block: String, cutOff: Bool = false) throws(Failure) -> [Call] {
+    public static func parse(_ block: String, cutOff: Bool = false) throws(Failure) -> [Call] {
         var calls: [Call] = []
         var rest = Substring(block)
         while let open = rest.range(of: "<invoke") {
@@ -96,7 +101,7 @@ enum ToolCallParser {
     }
 
     /// `name="value"` or `name='value'` inside a tag.
-    static func attribute(_ key: String, in tag: Substring) -> String? {
+    public static func attribute(_ key: String, in tag: Substring) -> String? {
         guard let k = tag.range(of: key) else { return nil }
         var rest = tag[k.upperBound...].drop { $0.isWhitespace }
         guard rest.first == "=" else { return nil }

@@ -5,8 +5,8 @@
 /// that forgot or garbled the wrapper) also starts a block, so its markup never shows as text.
 ///
 /// Works on any split of the text: it keeps its state between deltas, scalar by scalar.
-struct ToolCallDetector {
-    enum Output: Equatable {
+public struct ToolCallDetector: Sendable {
+    public enum Output: Equatable, Sendable {
         case text(String)
         /// The markup between `<tool_calls>` and `</tool_calls>`.
         case block(String)
@@ -14,8 +14,8 @@ struct ToolCallDetector {
         case unterminated(String)
     }
 
-    static let open = "<tool_calls>"
-    static let close = "</tool_calls>"
+    public static let open = "<tool_calls>"
+    public static let close = "</tool_calls>"
     /// What starts a block: the wrapper, or an invoke without it (kept as part of the block).
     private static let openers: [(scalars: [Unicode.Scalar], keep: Bool)] = [
         (Array(open.unicodeScalars), false), (Array("<invoke".unicodeScalars), true),
@@ -32,11 +32,13 @@ struct ToolCallDetector {
     private var inFence = false
     private var inInlineCode = false
 
-    private(set) var sawBlock = false
+    public private(set) var sawBlock = false
 
-    var isDone: Bool { state == .done }
+    public init() {}
 
-    mutating func feed(_ delta: String) -> [Output] {
+    public var isDone: Bool { state == .done }
+
+    public mutating func feed(_ delta: String) -> [Output] {
         var out: [Output] = []
         var text = ""
         func emitText() {
@@ -100,7 +102,7 @@ struct ToolCallDetector {
     }
 
     /// The upstream ended: release a held tail, or report a block that never closed.
-    mutating func finish() -> [Output] {
+    public mutating func finish() -> [Output] {
         switch state {
         case .text:
             defer { held = ""; heldCount = 0; state = .done }
