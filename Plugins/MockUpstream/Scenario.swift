@@ -14,6 +14,7 @@ import PluginABI
 /// | `mock-tool`          | a sentence and a `<tool_calls>` block (parameter form) calling the chosen tool; after a `tool` message, "The tool returned: <content>". FINISH stop |
 /// | `mock-tool-json`     | like mock-tool, the invoke holds one JSON object |
 /// | `mock-tool-parallel` | like mock-tool with two invokes (first two tools, or one tool twice with different arguments) |
+/// | `mock-tool-flaky`    | first calls a tool that does not exist; once the host's correction ("The previous answer was not usable") is the last user message, answers like mock-tool |
 /// | `mock-tool-chain`    | a task needing every listed tool in order: one call per answer (the tool after those whose results it has seen), then a final answer quoting all results |
 /// | `mock-error-early`   | ERROR upstream (status 502) "mock upstream failed before answering", no delta |
 /// | `mock-error-mid`     | `error_after_deltas` text deltas, then ERROR upstream "mock upstream failed mid-stream" |
@@ -39,6 +40,7 @@ enum Scenario: String, CaseIterable {
     case toolJSON = "mock-tool-json"
     case toolParallel = "mock-tool-parallel"
     case toolChain = "mock-tool-chain"
+    case toolFlaky = "mock-tool-flaky"
     case errorEarly = "mock-error-early"
     case errorMid = "mock-error-mid"
     case rateLimited = "mock-rate-limited"
@@ -81,6 +83,12 @@ enum Scenario: String, CaseIterable {
             return Script(answered + ToolCallScript.events(for: request, form: .json, parallel: false) + [stop])
         case .toolParallel:
             return Script(answered + ToolCallScript.events(for: request, form: .parameters, parallel: true) + [stop])
+        case .toolFlaky:
+            let corrected = request.lastUserContent?.contains("The previous answer was not usable") == true
+            let text = corrected
+                ? ToolCallScript.answer(for: request, form: .parameters, parallel: false)
+                : "Calling it.\n<tool_calls>\n<invoke name=\"NoSuchTool\">\n<parameter name=\"x\">1</parameter>\n</invoke>\n</tool_calls>"
+            return Script(answered + MockEvent.textDeltas(text) + [stop])
         case .toolChain:
             return Script(answered + MockEvent.textDeltas(ToolCallScript.chainAnswer(for: request)) + [stop])
         case .errorEarly:

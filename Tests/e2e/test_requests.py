@@ -183,6 +183,24 @@ def test_required_tool_choice_is_honoured(server):
     assert [c["function"]["name"] for c in calls] == ["Read"]
 
 
+def test_unusable_tool_call_is_retried_once_with_the_reason(server):
+    """The model first calls a tool that does not exist. Not streamed, the client has seen
+    nothing, so the host asks again, telling it why, and only the good call comes out. Streamed,
+    the model's sentence before the call already reached the client (deltas are paced), so a
+    second answer would be a second answer: the stream ends with a visible adapter error."""
+    body = {"model": "mock-tool-flaky", "tools": [TOOL], "messages": user("read ./a.txt")}
+    r = chat(server, body)
+    check_completion(r.status, r.headers, r.body)
+    assert [c["function"]["name"] for c in r.json()["choices"][0]["message"]["tool_calls"]] == ["Read"]
+    assert server.access(r.request_id)["end_reason"] == "ok"
+
+    r = chat(server, {**body, "stream": True})
+    result = check_stream(r.status, r.headers, r.body, expect_error=True)
+    assert result.error["code"] == "tool_call_invalid" and "NoSuchTool" in result.error["message"]
+    assert "<invoke" not in result.content and result.tool_calls == []
+    assert server.access(r.request_id)["end_reason"] == "adapter_error"
+
+
 def test_accepted_shapes_also_stream(server):
     for name in ("content as text and image_url parts", "legacy functions, function_call and function role", "unknown and ignorable fields"):
         body, check = ACCEPTED[name]

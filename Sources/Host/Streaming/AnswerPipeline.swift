@@ -14,7 +14,9 @@ final class AnswerPipeline: @unchecked Sendable {
     var toolCallsEmitted: Int { stage.callsEmitted }
 
     /// The events to encode; a ClientError when the answer must end with an adapter error.
-    func process(_ events: [DriverEvent]) -> (events: [DriverEvent], failure: ClientError?) {
+    /// `clientHasSeenAnswer`: bytes of this answer already reached the client (then a retry
+    /// would show two answers, so a broken call is an error instead).
+    func process(_ events: [DriverEvent], clientHasSeenAnswer: Bool) -> (events: [DriverEvent], failure: ClientError?) {
         var out: [DriverEvent] = []
         for event in events {
             switch stage.process(event, into: &out) {
@@ -24,13 +26,14 @@ final class AnswerPipeline: @unchecked Sendable {
                 exchange.cancelDriver()
                 return (out, nil)
             case .retry(let reason):
-                if !retried, !stage.emittedVisible {
+                if !retried, !clientHasSeenAnswer {
                     retried = true
                     var request = exchange.request
                     request.messages.append(.init(role: .user, content: "[The previous answer was not usable: \(reason)]"))
                     if exchange.restart(with: request) {
                         stage = ToolStage(request: request, nativeTools: exchange.driver.capabilities.nativeTools)
-                        return (out, nil)  // what the old stream still sends is ignored by the exchange
+                        // Nothing of the abandoned answer goes out; the new stream starts clean.
+                        return ([], nil)
                     }
                 }
                 exchange.cancelDriver()

@@ -22,7 +22,7 @@ enum BufferedResponder {
                 exchange.cancelDriver()
                 return .clientGone
             }
-            let (events, failure) = pipeline.process(batch.events)
+            let (events, failure) = pipeline.process(batch.events, clientHasSeenAnswer: false)
             for event in events {
                 switch event {
                 case .finish(.cancelled):

@@ -73,7 +73,7 @@ enum StreamingResponder {
                 state.end(.clientAbort, status: 499)
                 return Response(status: .init(code: 499))
             }
-            let (events, failure) = state.pipeline.process(batch.events)
+            let (events, failure) = state.pipeline.process(batch.events, clientHasSeenAnswer: false)
             if let failure {
                 state.end(failure.endReason, status: failure.status, error: failure.message)
                 return errorResponse(failure)
@@ -163,7 +163,7 @@ enum StreamingResponder {
                 endReason = .clientAbort
                 break
             }
-            let (events, failure) = state.pipeline.process(batch.events)
+            let (events, failure) = state.pipeline.process(batch.events, clientHasSeenAnswer: state.encoder.hasStarted)
             for event in events {
                 switch event {
                 case .finish(.cancelled):

@@ -1,7 +1,7 @@
 /// One answer's tool emulation, between the driver's events and the encoder (drivers without
 /// native tools): text streams through the detector, a complete `<tool_calls>` block becomes
 /// real tool-call events and the answer's end, and a broken block or a missing required call
-/// becomes a verdict — retry (when the client has seen nothing yet) or fail.
+/// becomes a verdict: ask again (the pipeline decides whether the client has seen too much).
 struct ToolStage {
     enum Verdict: Equatable {
         case proceed
@@ -18,8 +18,6 @@ struct ToolStage {
     private let active: Bool
     private var detector = ToolCallDetector()
     private var done = false
-    /// Something the client will see (text, reasoning, a call) has been let through.
-    private(set) var emittedVisible = false
     private(set) var callsEmitted = 0
 
     init(request: CanonicalRequest, nativeTools: Bool) {
@@ -33,9 +31,6 @@ struct ToolStage {
     mutating func process(_ event: DriverEvent, into out: inout [DriverEvent]) -> Verdict {
         if done { return .proceed }
         guard active else {
-            if case .text = event { emittedVisible = true }
-            if case .reasoning = event { emittedVisible = true }
-            if case .toolCallStart = event { emittedVisible = true }
             out.append(event)
             return .proceed
         }
@@ -44,7 +39,6 @@ struct ToolStage {
             for piece in detector.feed(delta) {
                 switch piece {
                 case .text(let t):
-                    emittedVisible = true
                     out.append(.text(t))
                 case .block(let markup):
                     return conclude(markup, cutOff: false, into: &out)
@@ -57,7 +51,6 @@ struct ToolStage {
             for piece in detector.finish() {
                 switch piece {
                 case .text(let t):
-                    emittedVisible = true
                     out.append(.text(t))
                 case .block(let markup), .unterminated(let markup):
                     return conclude(markup, cutOff: true, into: &out)
@@ -73,10 +66,6 @@ struct ToolStage {
                 out.append(.finish(reason == .toolCalls ? .stop : reason))
                 return .proceed
             }
-        case .reasoning:
-            emittedVisible = true
-            out.append(event)
-            return .proceed
         default:
             out.append(event)
             return .proceed
@@ -112,7 +101,6 @@ struct ToolStage {
             out.append(.toolCallEnd(index: index))
         }
         callsEmitted = emitted.count
-        emittedVisible = true
         done = true
         out.append(.finish(.toolCalls))
         return .stopUpstream
