@@ -1,18 +1,24 @@
 /// What the simulated model says. Deterministic, so tests can predict every answer from the
-/// request alone. This is the hook for richer behaviour (e.g. answering with an emulated tool
-/// call): add a case to `reply(to:)` and the transports pick it up unchanged.
+/// request and its session's earlier queries. This is the hook for richer behaviour: add a case
+/// to `reply(to:)` and the transports pick it up unchanged.
 enum AnswerScript {
     /// The facts an answer may depend on.
     struct Turn: Sendable {
         var query: String
         var sessionID: String
         var turn: Int
+        /// The session's earlier queries, oldest first (the site keeps the history server-side).
+        var earlier: [String] = []
     }
 
     static let maxEchoedCharacters = 300
 
     /// The answer text for one turn.
     static func reply(to turn: Turn) -> String {
+        // A prompt with the tool protocol gets a model that follows it (ToolFollowingModel).
+        if let answer = ToolFollowingModel.reply(query: turn.query, earlier: turn.earlier) {
+            return answer
+        }
         if turn.query.contains("<tool_result") {
             return "I received the tool result."
         }

@@ -43,14 +43,17 @@ struct ChatRoutes: Sendable {
 
         let sessionID: String
         let turnNumber: Int
+        var earlier: [String] = []
         if let requested = validated.sessionID {
-            guard let turn = state.continueSession(requested) else { return HTTPReplies.error(.notFound, "session not found") }
-            (sessionID, turnNumber) = (requested, turn)
+            guard let continued = state.continueSession(requested, query: validated.query) else {
+                return HTTPReplies.error(.notFound, "session not found")
+            }
+            (sessionID, turnNumber, earlier) = (requested, continued.turn, continued.earlier)
         } else {
-            (sessionID, turnNumber) = (state.startSession(), 1)
+            (sessionID, turnNumber) = (state.startSession(query: validated.query), 1)
         }
         let plan = ReplyPlan(
-            turn: .init(query: validated.query, sessionID: sessionID, turn: turnNumber),
+            turn: .init(query: validated.query, sessionID: sessionID, turn: turnNumber, earlier: earlier),
             exchangeID: UUID().uuidString.lowercased(), faults: faults, deltaDelayMs: config.deltaDelayMs)
 
         let writer = UIStreamWriter(

@@ -16,6 +16,8 @@ final class SimulatorState: @unchecked Sendable {
     /// Session id → turns so far; `sessionOrder` keeps /sim/stats in creation order.
     private var sessions: [String: Int] = [:]
     private var sessionOrder: [String] = []
+    /// Session id → the queries of its turns, oldest first: the history the site answers from.
+    private var sessionQueries: [String: [String]] = [:]
     private var requests: [JSONValue] = []
 
     init(config: SimulatorConfig) {
@@ -53,22 +55,26 @@ final class SimulatorState: @unchecked Sendable {
         }
     }
 
-    /// A new session at turn 1.
-    func startSession() -> String {
+    /// A new session at turn 1, remembering its first query.
+    func startSession(query: String) -> String {
         let id = UUID().uuidString.lowercased()
         locked {
             sessions[id] = 1
             sessionOrder.append(id)
+            sessionQueries[id] = [query]
         }
         return id
     }
 
-    /// The next turn number of a known session, nil when the session is unknown.
-    func continueSession(_ id: String) -> Int? {
+    /// The next turn number of a known session and the queries of its earlier turns (oldest
+    /// first); nil when the session is unknown. `query` joins the session's history.
+    func continueSession(_ id: String, query: String) -> (turn: Int, earlier: [String])? {
         locked {
             guard let turns = sessions[id] else { return nil }
             sessions[id] = turns + 1
-            return turns + 1
+            let earlier = sessionQueries[id] ?? []
+            sessionQueries[id, default: []].append(query)
+            return (turns + 1, earlier)
         }
     }
 
@@ -81,6 +87,7 @@ final class SimulatorState: @unchecked Sendable {
             chats = 0
             sessions.removeAll()
             sessionOrder.removeAll()
+            sessionQueries.removeAll()
             requests.removeAll()
         }
     }

@@ -239,6 +239,81 @@ def test_answer_truncates_long_queries_and_answers_tool_results(site_sim, token)
     assert r.text() == "I received the tool result."
 
 
+# -- a model that follows the tool protocol --------------------------------------------------------
+
+def tool_prompt(tools: list[tuple[str, list[str]]]) -> str:
+    """The tool instructions as the host renders them (Sources/Host/Tools/ToolPromptRenderer.swift),
+    trimmed to what matters here, traps included: the protocol's own `<tool_result name="…">` and
+    an example call of the first tool must not count as results or calls."""
+    lines = ["# Tools", "You can call the tools listed below. Use a tool only when it helps.", "", "## Available tools"]
+    for name, params in tools:
+        lines += ["", f"### {name}", f"Does {name}.", "Parameters:" if params else "Parameters: none", *params]
+    lines += ["", "## How to call tools", "",
+              "- After </tool_calls>, stop. Never invent a tool result: the results come back in the next message as "
+              '<tool_result name="…" id="…">…</tool_result>. Wait for them, then continue.', "",
+              f"Example of a correct answer that calls {tools[0][0]}:", "<example>", "I'll do that now.", "<tool_calls>",
+              f'<invoke name="{tools[0][0]}">', '<parameter name="x">example x</parameter>', "</invoke>", "</tool_calls>",
+              "</example>", "", "- Do not write anything after </tool_calls>, and never write a <tool_result> yourself."]
+    return "\n".join(lines)
+
+
+CHAIN_TOOLS = [
+    ("lookup_code", ["- name (string, required): Whose code.", "- limit (integer, optional)", "- mode (string, one of: fast|slow, required)",
+                     "- count (integer|null, required)", "- ratio (number, required)", "- exact (boolean, required)"]),
+    ("save_note", ["- text (string, required)", "- tags (array<string>, required)", "  each item: tag (string, required)",
+                   "- meta (object, required)", "  fields: a (string, optional)", "- pin (boolean, optional)"]),
+]
+
+
+def tool_result(name: str, call_id: str, text: str) -> str:
+    """A result as the host renders it for a text-only model (ToolHistoryRenderer)."""
+    return f'<tool_result name="{name}" id="{call_id}">\n{text}\n</tool_result>'
+
+
+def test_tool_prompt_gets_a_model_that_calls_each_tool_in_turn(site_sim, token):
+    first_query = f"[system]\nBe brief.\n\n{tool_prompt(CHAIN_TOOLS)}\n\n[user]\nAlice, please find your code and note it."
+    first = ask(site_sim, token, first_query)
+    assert first.status == 200 and collapse(first.types) == NORMAL_TYPES
+    assert first.text() == ("Step 1: calling lookup_code.\n<tool_calls>\n<invoke name=\"lookup_code\">\n"
+                            "<parameter name=\"name\">Alice</parameter>\n<parameter name=\"mode\">fast</parameter>\n"
+                            "<parameter name=\"count\">2</parameter>\n<parameter name=\"ratio\">2</parameter>\n"
+                            "<parameter name=\"exact\">true</parameter>\n</invoke>\n</tool_calls>")
+    deltas = [f["delta"] for f in first.frames if f["type"] == "text-delta"]
+    assert len(deltas) > 10 and "".join(deltas) == first.text()  # streamed in word-sized pieces, as any answer
+    assert first.frames[-2] == {"type": "finish", "finishReason": "stop"}  # text, not a native tool call
+
+    # The site keeps the history: the continued turn carries only the new result, no tool list.
+    session = first.frames[0]["messageMetadata"]["sessionId"]
+    second = ask(site_sim, token, tool_result("lookup_code", "call_1", "CODE-Alice"), session_id=session)
+    assert second.text() == ("Step 2: calling save_note.\n<tool_calls>\n<invoke name=\"save_note\">\n"
+                             "<parameter name=\"text\">Alice</parameter>\n<parameter name=\"tags\">[]</parameter>\n"
+                             "<parameter name=\"meta\">{}</parameter>\n</invoke>\n</tool_calls>")
+    third = ask(site_sim, token, tool_result("save_note", "call_2", "saved: Alice's code") + "\n\nThanks!", session_id=session, stream=False)
+    assert third.json()["parts"] == [{"type": "text", "text": "All 2 steps are done. Results: CODE-Alice | saved: Alice's code"}]
+
+    # The whole conversation in one query (no session) gets the same answers.
+    history = f"{first_query}\n\n[assistant]\n{first.text()}\n\n[user]\n{tool_result('lookup_code', 'call_1', 'CODE-Alice')}"
+    assert ask(site_sim, token, history).text() == second.text()
+    history += f"\n\n[assistant]\n{second.text()}\n\n[user]\n{tool_result('save_note', 'call_2', 'done')}"
+    assert ask(site_sim, token, history).text() == "All 2 steps are done. Results: CODE-Alice | done"
+
+
+def test_tool_prompt_edge_cases(site_sim, token):
+    # No user words to quote: strings become "example"; a tool without parameters gets a bare invoke.
+    bare = tool_prompt([("ping", []), ("search", ["- query (string, required)"])])
+    assert ask(site_sim, token, f"[system]\n{bare}").text() == "Step 1: calling ping.\n<tool_calls>\n<invoke name=\"ping\">\n</invoke>\n</tool_calls>"
+    r = ask(site_sim, token, f"[system]\n{bare}\n\n[user]\n{tool_result('ping', 'c1', 'pong')}")
+    assert r.text() == ("Step 2: calling search.\n<tool_calls>\n<invoke name=\"search\">\n"
+                        "<parameter name=\"query\">example</parameter>\n</invoke>\n</tool_calls>")
+    # A result for an undeclared tool is not a step of this task.
+    r = ask(site_sim, token, f"[system]\n{bare}\n\n[user]\n?? {tool_result('other', 'c9', 'x')}")
+    assert r.text().startswith("Step 1: calling ping.")
+    # A session that began without tools keeps the plain answers, results included.
+    plain = ask(site_sim, token, "hello")
+    session = plain.frames[0]["messageMetadata"]["sessionId"]
+    assert ask(site_sim, token, tool_result("ping", "c1", "pong"), session_id=session).text() == "I received the tool result."
+
+
 def test_non_stream_json(site_sim, token):
     r = ask(site_sim, token, "quiet please", stream=False)
     assert r.status == 200

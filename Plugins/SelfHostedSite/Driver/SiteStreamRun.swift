@@ -140,9 +140,10 @@ final class SiteStreamRun: @unchecked Sendable {
             case .toolCallEnd(let index): stream.toolCallEnd(index: UInt32(index))
             case .usage(let p, let c): stream.usage(prompt: Int64(p), completion: Int64(c))
             case .finish(let reason):
-                rememberSession()
-                stream.finish(Self.abiFinish(reason))
-                finishRun()
+                rememberSessionThen {
+                    self.stream.finish(Self.abiFinish(reason))
+                    self.finishRun()
+                }
                 return false
             case .failure(let failure):
                 fail(failure)
@@ -200,9 +201,16 @@ final class SiteStreamRun: @unchecked Sendable {
         }
     }
 
-    private func rememberSession() {
-        guard let session = siteSession ?? continuation else { return }
-        core.sessions.store(scope: context.scope, digest: ConversationKey.storeDigest(context.messages), session)
+    /// Stores which site session holds this conversation now, then runs `next` (the terminal
+    /// event): the client cannot send its next turn before the mapping exists. On the worker
+    /// queue, because a state call may block (Redis) and the curl thread serves every transfer.
+    private func rememberSessionThen(_ next: @escaping @Sendable () -> Void) {
+        guard let session = siteSession ?? continuation else { return next() }
+        let (sessions, scope, digest) = (core.sessions, context.scope, ConversationKey.storeDigest(context.messages))
+        core.worker.async {
+            sessions.store(scope: scope, digest: digest, session)
+            next()
+        }
     }
 
     private func end(failure: SiteFailure) {
@@ -211,8 +219,13 @@ final class SiteStreamRun: @unchecked Sendable {
     }
 
     private func endCancelled() {
-        stream.finish(M2A_FINISH_CANCELLED)
-        finishRun()
+        let end: @Sendable () -> Void = {
+            self.stream.finish(M2A_FINISH_CANCELLED)
+            self.finishRun()
+        }
+        // The host stops reading on purpose once a tool-call block is complete: the site did
+        // answer this turn, so the next turn must continue the same site session.
+        if visibleSent { rememberSessionThen(end) } else { end() }
     }
 
     private func finishRun() { onDone(self) }
