@@ -48,7 +48,6 @@ public struct CanonicalRequest: Sendable {
     public var temperature: Double?
     public var topP: Double?
     public var stop: [String] = []
-    public var includeUsage = true
     /// Body fields the old service accepted beside the OpenAI ones.
     public var bodyHints = BodyHints()
     /// Set by the route once the client is known (see SessionHints).

@@ -53,13 +53,11 @@ public enum OpenAIRequestDecoder {
         request.stop = try stopSequences(o)
         if let opts = o["stream_options"], !opts.isNull {
             guard let so = opts.objectValue else { throw InvalidRequest("stream_options must be an object", param: "stream_options") }
+            // Checked for its type only: usage is always sent, since new-api bills from the last chunk.
             _ = try optionalBool(so, "include_usage", path: "stream_options.include_usage")
         }
         request.bodyHints = .init(
             sessionID: o["session_id"]?.stringValue, personaID: o["persona_id"]?.stringValue, upstreamBaseURL: o["upstream_base_url"]?.stringValue)
-        // Usage is always sent: new-api bills from the last chunk. include_usage=false is honoured
-        // by nothing downstream that could break, so we keep the contract simple.
-        request.includeUsage = true
         return request
     }
 

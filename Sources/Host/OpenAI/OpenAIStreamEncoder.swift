@@ -15,7 +15,6 @@ struct OpenAIStreamEncoder: Sendable {
     private var nextToolIndex = 0
     private(set) var toolCallsSent = 0
     private(set) var toolCallIDs: [String] = []
-    private(set) var completionText = 0  // bytes of text sent, for the usage estimate
     private var completionTokenEstimate = 0
 
     init(id: String, created: Int, model: String, legacyFunctions: Bool = false) {
@@ -103,8 +102,6 @@ struct OpenAIStreamEncoder: Sendable {
         chunksSent += 2
         finished = true
     }
-
-    var completionTokensEstimate: Int { max(1, completionTokenEstimate) }
 
     // MARK: Pieces
 

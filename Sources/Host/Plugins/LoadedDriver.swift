@@ -64,9 +64,4 @@ public final class LoadedDriver: @unchecked Sendable {
     public var protocolViolations: Int { bridge.violations.withLockedValue { $0 } }
 
     public var counters: [String: UInt64] { bridge.counters.snapshot }
-
-    /// Frees the instance. Only when no stream runs (the caller guarantees it).
-    func destroy() {
-        api.pointee.destroy(instance)
-    }
 }

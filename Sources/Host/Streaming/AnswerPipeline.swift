@@ -11,8 +11,6 @@ final class AnswerPipeline: @unchecked Sendable {
         self.stage = ToolStage(request: exchange.request, nativeTools: exchange.driver.capabilities.nativeTools)
     }
 
-    var toolCallsEmitted: Int { stage.callsEmitted }
-
     /// The events to encode; a ClientError when the answer must end with an adapter error.
     /// `clientHasSeenAnswer`: bytes of this answer already reached the client (then a retry
     /// would show two answers, so a broken call is an error instead).

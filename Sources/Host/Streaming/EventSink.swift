@@ -39,9 +39,6 @@ final class EventSink: @unchecked Sendable {
         return true
     }
 
-    /// True after the terminal event was pushed.
-    var hasTerminated: Bool { lock.withLock { terminated } }
-
     func signalClientGone() { signal { $0.clientGone = true } }
     func signalTimer() { signal { $0.timerFired = true } }
     func signalShutdown() { signal { $0.shutdown = true } }

@@ -18,7 +18,6 @@ struct ToolStage {
     private let active: Bool
     private var detector = ToolCallDetector()
     private var done = false
-    private(set) var callsEmitted = 0
 
     init(request: CanonicalRequest, nativeTools: Bool) {
         tools = Dictionary(request.tools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -100,7 +99,6 @@ struct ToolStage {
             out.append(.toolCallArguments(index: index, fragment: call.arguments))
             out.append(.toolCallEnd(index: index))
         }
-        callsEmitted = emitted.count
         done = true
         out.append(.finish(.toolCalls))
         return .stopUpstream
