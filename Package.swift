@@ -39,6 +39,8 @@ let package = Package(
         // libcurl from the system (Debian libcurl4-openssl-dev), plus C shims for its variadic API.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CurlShims", dependencies: ["CCurl"], path: "Sources/CurlShims"),
+        // hiredis from the system (Debian libhiredis-dev 0.14): the Redis state backend.
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", providers: [.apt(["libhiredis-dev"])]),
         // The site's protocol as pure code (SSE reader, chunk decoder, request building, login
         // answers): unit-tested without a network, linked into the site driver.
         .target(name: "SiteProtocol", dependencies: ["JSONCore", "Digest"], path: "Sources/SiteProtocol"),
@@ -61,6 +63,7 @@ let package = Package(
                 "JSONCore",
                 "Digest",
                 "ToolProtocol",
+                "CHiredis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
