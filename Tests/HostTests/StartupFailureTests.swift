@@ -104,9 +104,38 @@ import Testing
     }
 
     @Test func oldEnvNamesNobodyReadsAreReported() {
-        let env = ["UPSTREAM_API_BASE": "https://site", "REDIS_URL": "redis://x", "PORT": "1", "UNRELATED": "1"]
-        #expect(EnvironmentFile.ignoredNames(env: env, usedByPlugins: ["UPSTREAM_API_BASE"]) == ["REDIS_URL"])
+        let env = ["UPSTREAM_API_BASE": "https://site", "DEFAULT_PERSONA_ID": "p", "REDIS_URL": "redis://x", "PORT": "1", "UNRELATED": "1"]
+        #expect(EnvironmentFile.ignoredNames(env: env, usedByPlugins: ["UPSTREAM_API_BASE"]) == ["DEFAULT_PERSONA_ID"])
         let parsed = EnvironmentFile.parse("# comment\nexport A=1\nB = \"two words\"\nC='x' \nD=plain # note\n")
         #expect(parsed == ["A": "1", "B": "two words", "C": "x", "D": "plain"])
+    }
+
+    @Test func stateSettingsNameTheBadSettingAndNeverThePassword() throws {
+        let cases: [([String: String], String, String)] = [
+            (["SESSION_STORE_MODE": "disk"], "SESSION_STORE_MODE", "auto, redis or memory"),
+            (["SESSION_STORE_MODE": "redis"], "REDIS_URL", "required when SESSION_STORE_MODE=redis"),
+            (["REDIS_URL": "rediss://:pw-tls@cache:6380"], "REDIS_URL", "TLS"),
+            (["REDIS_URL": "redis://:pw-db@cache/notanumber"], "REDIS_URL", "database must be a number"),
+            (["REDIS_URL": "redis://x", "REDIS_CONNECT_TIMEOUT_MS": "0"], "REDIS_CONNECT_TIMEOUT_MS", "from 10"),
+            (["REDIS_URL": "redis://x", "REDIS_COMMAND_TIMEOUT_MS": "soon"], "REDIS_COMMAND_TIMEOUT_MS", "integer"),
+            (["REDIS_URL": "redis://x", "REDIS_POOL_SIZE": "0"], "REDIS_POOL_SIZE", "from 1"),
+            (["REDIS_SESSION_PREFIX": "a b"], "REDIS_SESSION_PREFIX", "spaces"),
+        ]
+        for (env, setting, words) in cases {
+            do {
+                _ = try HostConfig.load(from: env, executableDirectory: "/")
+                Issue.record("\(env) was accepted")
+            } catch {
+                #expect(error.setting == setting)
+                #expect(error.description.contains(words), "\(error)")
+                #expect(!error.description.contains("pw-"), "a password in an error: \(error)")
+            }
+        }
+        let defaults = try HostConfig.load(from: [:], executableDirectory: "/").state
+        #expect(defaults.mode == .auto && !defaults.usesRedis && defaults.prefix == "mix2api:session" && defaults.connectTimeoutMs == 2000)
+        let auto = try HostConfig.load(from: ["REDIS_URL": "redis://:pw@cache:6380/4"], executableDirectory: "/").state
+        #expect(auto.usesRedis && auto.redisURL?.database == 4 && auto.redisURL?.redacted == "redis://***@cache:6380/4")
+        let memory = try HostConfig.load(from: ["REDIS_URL": "redis://cache", "SESSION_STORE_MODE": "MEMORY"], executableDirectory: "/").state
+        #expect(!memory.usesRedis, "memory wins over a REDIS_URL that is set")
     }
 }

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 import procs
+from redis_server import RedisServer
 from sim import SiteSim
 
 REPO = Path(__file__).resolve().parents[2]
@@ -246,3 +247,11 @@ def start_sim(tmp_path):
     yield start
     for s in started:
         s.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on a free port, killed at teardown."""
+    r = RedisServer(tmp_path / "redis")
+    yield r
+    r.kill()

@@ -24,6 +24,7 @@ public struct HostConfig: Sendable {
     public var logBodies = false
     public var sessionKeyMode: SessionHints.KeyMode = .authModelClient
     public var sessionKeyHeader: String? = "x-session-key"
+    public var state = StateSettings()
 
     public struct Invalid: Error, CustomStringConvertible {
         public let setting: String
@@ -36,6 +37,7 @@ public struct HostConfig: Sendable {
         "PORT", "MIX2API_HOST", "MIX2API_PLUGINS", "MIX2API_DRIVER_DIR", "INBOUND_AUTH_MODE", "INBOUND_BEARER_TOKEN",
         "BODY_SIZE_LIMIT", "MODEL_LIST", "UPSTREAM_TIMEOUT_MS", "MIX2API_IDLE_TIMEOUT_MS", "MIX2API_TOTAL_TIMEOUT_MS",
         "MIX2API_KEEPALIVE_MS", "MIX2API_SHUTDOWN_GRACE_MS", "MIX2API_LOG_LEVEL", "LOG_HEADERS", "LOG_BODIES", "MIX2API_ENV_FILE", "SESSION_KEY_MODE", "SESSION_KEY_HEADER",
+        "SESSION_STORE_MODE", "REDIS_URL", "REDIS_CONNECT_TIMEOUT_MS", "REDIS_COMMAND_TIMEOUT_MS", "REDIS_SESSION_PREFIX", "REDIS_POOL_SIZE",
     ]
 
     public static func load(from env: [String: String], executableDirectory: String) throws(Invalid) -> HostConfig {
@@ -88,6 +90,7 @@ public struct HostConfig: Sendable {
             guard v.isEmpty || HTTPField.Name(v) != nil else { throw Invalid(setting: "SESSION_KEY_HEADER", problem: "\"\(v)\" is not a valid header name") }
             c.sessionKeyHeader = v.isEmpty ? nil : v
         }
+        c.state = try StateSettings.load(from: env)
         c.logHeaders = try bool(env, "LOG_HEADERS")
         c.logBodies = try bool(env, "LOG_BODIES")
         return c

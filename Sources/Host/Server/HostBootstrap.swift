@@ -29,7 +29,7 @@ public enum HostBootstrap {
             }
         } catch { throw Failure(description: error.description) }
 
-        let state = MemoryStateStore()
+        let state = makeStateStore(config.state, logger: logger)
         let drivers: DriverSet
         do { drivers = try DriverSet.load(file, state: state, logger: logger) } catch { throw Failure(description: error.description) }
 
@@ -45,6 +45,24 @@ public enum HostBootstrap {
             "drivers": .array(drivers.drivers.values.map { .string("\($0.name)=\($0.reportedName)@\($0.buildVersion)") }),
         ])
         return HostServer(config: config, drivers: drivers, state: state, logger: logger)
+    }
+
+    /// Memory, or Redis with its in-memory fallback. An unreachable Redis does not stop start-up:
+    /// the instance serves on the fallback (degraded) and switches to Redis when it answers.
+    static func makeStateStore(_ s: StateSettings, logger: Logger) -> any StateStore {
+        guard s.usesRedis, let url = s.redisURL else {
+            logger.info("state store: in memory (this instance only)", metadata: ["mode": .string(s.mode.rawValue)])
+            return MemoryStateStore()
+        }
+        let store = RedisStateStore(
+            .init(url: url, prefix: s.prefix, connectTimeoutMs: s.connectTimeoutMs, commandTimeoutMs: s.commandTimeoutMs, maxConnections: s.poolSize),
+            logger: logger)
+        store.ping()
+        logger.info("state store: redis", metadata: [
+            "redis": .string(url.redacted), "prefix": .string(s.prefix), "mode": .string(s.mode.rawValue),
+            "degraded": .string(store.degradedReason ?? "no"),
+        ])
+        return store
     }
 
     static func defaultPluginsPath(_ currentDirectory: String) -> String? {

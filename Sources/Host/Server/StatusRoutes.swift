@@ -16,14 +16,15 @@ struct StatusRoutes: Sendable {
         return HTTPResponses.json(out)
     }
 
-    /// Liveness, and 503 `degraded` while the state store runs on its fallback.
+    /// Liveness. `degraded` (with the reason) while the state store runs on its fallback, still
+    /// 200: the instance serves every request, and a health check that failed here would restart
+    /// or unroute every instance at once when the shared Redis goes down.
     func health() -> Response {
         var body = JSONObject([("status", "ok")])
-        var status = 200
+        let status = 200
         if let reason = host.state.degradedReason {
             body["status"] = "degraded"
             body["reason"] = .string(reason)
-            status = 503
         }
         body["drivers"] = .array(host.drivers.drivers.values.sorted { $0.name < $1.name }.map {
             ["name": .string($0.name), "reports": .string($0.reportedName), "version": .string($0.buildVersion)]
@@ -33,7 +34,8 @@ struct StatusRoutes: Sendable {
         return HTTPResponses.json(out, status: status)
     }
 
-    /// Readiness: 503 while draining for shutdown or while state is degraded.
+    /// Readiness: 503 while draining for shutdown; `degraded` (200, same reasoning as health)
+    /// while state runs on its fallback.
     func ready() -> Response {
         var body = JSONObject([("status", "ready")])
         var status = 200
@@ -43,7 +45,6 @@ struct StatusRoutes: Sendable {
         } else if let reason = host.state.degradedReason {
             body["status"] = "degraded"
             body["reason"] = .string(reason)
-            status = 503
         }
         var out: [UInt8] = []
         JSONWriter.append(.object(body), to: &out)

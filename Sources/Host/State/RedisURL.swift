@@ -33,4 +33,7 @@ public struct RedisURL: Sendable, Equatable {
             throw Invalid(description: "REDIS_URL: the database must be a number, got \"\(path)\"")
         }
     }
+
+    /// For logs: host, port and database, never the password.
+    public var redacted: String { "redis://\(password == nil ? "" : "***@")\(host):\(port)/\(database)" }
 }
