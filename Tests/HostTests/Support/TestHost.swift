@@ -37,7 +37,7 @@ final class TestHost: @unchecked Sendable {
         let group = ServiceGroup(configuration: config)
         self.group = group
         task = Task { try await group.run() }
-        try await waitUntil { listening.withLockedValue { $0 } != nil }
+        try await waitUntil(seconds: 60) { listening.withLockedValue { $0 } != nil }
         port = listening.withLockedValue { $0 } ?? 0
     }
 
