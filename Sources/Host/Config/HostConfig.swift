@@ -25,6 +25,8 @@ public struct HostConfig: Sendable {
     public var sessionKeyMode: SessionHints.KeyMode = .authModelClient
     public var sessionKeyHeader: String? = "x-session-key"
     public var state = StateSettings()
+    /// The model /v1/messages serves a request as when plugins.json routes its model nowhere by name or prefix.
+    public var messagesDefaultModel: String?
 
     public struct Invalid: Error, CustomStringConvertible {
         public let setting: String
@@ -38,6 +40,7 @@ public struct HostConfig: Sendable {
         "BODY_SIZE_LIMIT", "MODEL_LIST", "UPSTREAM_TIMEOUT_MS", "MIX2API_IDLE_TIMEOUT_MS", "MIX2API_TOTAL_TIMEOUT_MS",
         "MIX2API_KEEPALIVE_MS", "MIX2API_SHUTDOWN_GRACE_MS", "MIX2API_LOG_LEVEL", "LOG_HEADERS", "LOG_BODIES", "MIX2API_ENV_FILE", "SESSION_KEY_MODE", "SESSION_KEY_HEADER",
         "SESSION_STORE_MODE", "REDIS_URL", "REDIS_CONNECT_TIMEOUT_MS", "REDIS_COMMAND_TIMEOUT_MS", "REDIS_SESSION_PREFIX", "REDIS_POOL_SIZE",
+        "MIX2API_MESSAGES_DEFAULT_MODEL",
     ]
 
     public static func load(from env: [String: String], executableDirectory: String) throws(Invalid) -> HostConfig {
@@ -91,6 +94,7 @@ public struct HostConfig: Sendable {
             c.sessionKeyHeader = v.isEmpty ? nil : v
         }
         c.state = try StateSettings.load(from: env)
+        if let v = env["MIX2API_MESSAGES_DEFAULT_MODEL"]?.trimmingCharacters(in: .whitespaces), !v.isEmpty { c.messagesDefaultModel = v }
         c.logHeaders = try bool(env, "LOG_HEADERS")
         c.logBodies = try bool(env, "LOG_BODIES")
         return c

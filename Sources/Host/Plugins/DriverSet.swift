@@ -44,6 +44,20 @@ public final class DriverSet: Sendable {
         return defaultDriver.flatMap { drivers[$0] }
     }
 
+    /// True when an exact or prefix route (not the default driver) takes the model.
+    public func routesExplicitly(_ model: String) -> Bool {
+        var candidates = [model]
+        if let slash = model.lastIndex(of: "/") { candidates.append(String(model[model.index(after: slash)...])) }
+        return candidates.contains { name in
+            routes.contains { r in
+                switch r.match {
+                case .model(let m): m == name
+                case .prefix(let p): name.hasPrefix(p)
+                }
+            }
+        }
+    }
+
     /// Models named exactly in routes (for /v1/models).
     public var routedModels: [String] {
         routes.compactMap { if case .model(let m) = $0.match { m } else { nil } }

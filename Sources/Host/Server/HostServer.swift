@@ -59,6 +59,10 @@ public final class HostServer: Sendable {
         router.post("/v1/chat/completions") { request, context in await chat.handle(request, context: context) }
         router.post("/chat/completions") { request, context in await chat.handle(request, context: context) }
         router.post("/") { request, context in await chat.handle(request, context: context) }
+        let messages = MessagesRoute(host: self)
+        let countTokens = CountTokensRoute(host: self)
+        router.post("/v1/messages") { request, context in await messages.handle(request, context: context) }
+        router.post("/v1/messages/count_tokens") { request, context in await countTokens.handle(request, context: context) }
         let status = StatusRoutes(host: self)
         router.get("/v1/models") { request, context in status.models(request) }
         router.get("/models") { request, context in status.models(request) }

@@ -1,4 +1,4 @@
-/// What the streaming loop needs from a protocol's encoder (OpenAI SSE today, Anthropic SSE next).
+/// What the streaming loop needs from a protocol's encoder (OpenAI SSE, Anthropic SSE).
 /// Encoders turn events into bytes and never touch the network.
 protocol StreamingAnswerEncoder: Sendable {
     var hasStarted: Bool { get }
@@ -10,8 +10,9 @@ protocol StreamingAnswerEncoder: Sendable {
     mutating func encode(_ event: DriverEvent, into out: inout [UInt8])
     mutating func finish(_ reason: FinishReason, promptTokens: Int, completionTokens: Int?, into out: inout [UInt8])
     mutating func fail(_ error: ClientError, into out: inout [UInt8])
-    /// Bytes that keep idle proxies and clients' watchdogs from giving up.
-    func keepAlive(into out: inout [UInt8])
+    /// Bytes that keep idle proxies and clients' watchdogs from giving up (mutating: the
+    /// Anthropic stream opens its message with the first one).
+    mutating func keepAlive(into out: inout [UInt8])
 }
 
 extension OpenAIStreamEncoder: StreamingAnswerEncoder {
@@ -23,3 +24,5 @@ extension OpenAIStreamEncoder: StreamingAnswerEncoder {
         out += Array(": ping\n\n".utf8)
     }
 }
+
+extension AnthropicStreamEncoder: StreamingAnswerEncoder {}
