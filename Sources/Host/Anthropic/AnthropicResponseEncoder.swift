@@ -21,7 +21,7 @@ struct AnthropicResponseEncoder {
             if case .thinking(let t)? = blocks.last { blocks[blocks.count - 1] = .thinking(t + s) } else { blocks.append(.thinking(s)) }
         case .toolCallStart(let index, let id, let name):
             open[index] = blocks.count
-            blocks.append(.toolUse(id: id.isEmpty ? Identifiers.anthropicToolUseID() : id, name: name, arguments: ""))
+            blocks.append(.toolUse(id: AnthropicToolInput.toolUseID(id), name: name, arguments: ""))
         case .toolCallArguments(let index, let fragment):
             if let at = open[index], case .toolUse(let id, let name, let arguments) = blocks[at] {
                 blocks[at] = .toolUse(id: id, name: name, arguments: arguments + fragment)

@@ -52,7 +52,7 @@ struct AnthropicStreamEncoder: Sendable {
                 JSONWriter.appendString(s, to: &o)
             }
         case .toolCallStart(let index, let id, let name):
-            pendingCalls[index] = (id.isEmpty ? Identifiers.anthropicToolUseID() : id, name, "")
+            pendingCalls[index] = (AnthropicToolInput.toolUseID(id), name, "")
         case .toolCallArguments(let index, let fragment):
             pendingCalls[index]?.arguments += fragment
         case .toolCallEnd(let index):
@@ -182,6 +182,13 @@ enum AnthropicToolInput {
     static func json(_ arguments: String) -> String {
         guard !arguments.isEmpty, case .object? = try? JSONParser.parse(arguments) else { return "{}" }
         return arguments
+    }
+
+    /// Anthropic clients expect `toolu_` ids: a driver's own id keeps its text behind the
+    /// prefix (deterministic, so the id the client sends back is the same every time).
+    static func toolUseID(_ driverID: String) -> String {
+        if driverID.isEmpty { return Identifiers.anthropicToolUseID() }
+        return driverID.hasPrefix("toolu_") ? driverID : "toolu_" + driverID
     }
 
     static func value(_ arguments: String) -> JSONValue {
