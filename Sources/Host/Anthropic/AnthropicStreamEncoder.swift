@@ -31,7 +31,7 @@ struct AnthropicStreamEncoder: Sendable {
     }
 
     /// True once a content block went out: until then a corrective retry is invisible.
-    var hasStarted: Bool { nextIndex > 0 }
+    var hasStarted: Bool { open != .none || nextIndex > 0 }
 
     mutating func encode(_ event: DriverEvent, into out: inout [UInt8]) {
         switch event {

@@ -74,6 +74,12 @@ import Testing
         encoder.keepAlive(into: &out)
         encoder.keepAlive(into: &out)
         #expect(!encoder.hasStarted, "no content block yet: a corrective retry is still invisible")
+        encoder.encode(.text("x"), into: &out)
+        #expect(encoder.hasStarted, "an open block has reached the client")
+        out.removeAll()
+        encoder = AnthropicStreamEncoder(id: "msg_golden", model: "m", inputTokens: 7)
+        encoder.keepAlive(into: &out)
+        encoder.keepAlive(into: &out)
         encoder.finish(.stop, promptTokens: 7, completionTokens: nil, into: &out)
         let events = String(decoding: out, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("event: ") }
         #expect(events == ["event: message_start", "event: ping", "event: ping", "event: message_delta", "event: message_stop"])
