@@ -24,6 +24,7 @@ import PluginABI
 /// | `mock-slow-first`    | `slow_first_ms` of silence before the first delta, then the short answer |
 /// | `mock-hang`          | nothing at all until cancelled |
 /// | `mock-echo`          | one text delta: a JSON digest of the request (see `Echo`), FINISH stop. Nothing else. |
+/// | `mock-write-task`    | a Write call for "create the file /path containing "text"" in the last user message; after its result, a final answer (see `WriteTaskScript`) |
 ///
 /// Every scenario but `mock-short`, `mock-echo` and `mock-hang` starts with SESSION
 /// ("mock-session-" + 8 hex of sha256(session.scope or "none"), exchange = request_id), preceded
@@ -49,6 +50,7 @@ enum Scenario: String, CaseIterable {
     case slowFirst = "mock-slow-first"
     case hang = "mock-hang"
     case echo = "mock-echo"
+    case writeTask = "mock-write-task"
 
     static func select(model: Substring) -> Scenario {
         model == "mock" ? .short : Scenario(rawValue: String(model)) ?? .short
@@ -113,6 +115,8 @@ enum Scenario: String, CaseIterable {
             return Script([.hang])
         case .echo:
             return Script([.text(Echo.digest(of: request)), stop])
+        case .writeTask:
+            return Script(answered + MockEvent.textDeltas(WriteTaskScript.answer(for: request)) + [stop])
         }
     }
 }

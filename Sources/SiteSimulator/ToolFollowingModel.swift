@@ -26,6 +26,7 @@ enum ToolFollowingModel {
     static func reply(query: String, earlier: [String]) -> String? {
         let conversation = earlier + [query]
         guard let tools = conversation.reversed().lazy.compactMap(toolList).first, !tools.isEmpty else { return nil }
+        if let answer = WriteTaskModel.reply(conversation: conversation, tools: tools) { return answer }
         let results = conversation.flatMap { toolResults(in: $0, declared: tools) }
         if results.count >= tools.count {
             return "All \(results.count) steps are done. Results: \(results.joined(separator: " | "))"
