@@ -37,7 +37,7 @@ if ! "$VENV/bin/python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
 "$VENV/bin/python" --version
-"$VENV/bin/python" -m pip list --disable-pip-version-check 2>/dev/null | grep -Ei '^(pytest|httpx|openai) ' || true
+"$VENV/bin/python" -m pip list --disable-pip-version-check 2>/dev/null | grep -Ei '^(pytest|httpx|openai|anthropic|claude-agent-sdk) ' || true
 
 section "end-to-end tests (Tests/e2e)"
 # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
