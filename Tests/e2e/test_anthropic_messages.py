@@ -287,3 +287,20 @@ def test_client_dimension(server, headers, tools, client):
     reply = messages(server, body, headers=headers)
     assert reply.status == 200
     assert server.access(reply.request_id)["client"] == client
+
+
+@pytest.mark.parametrize("model,error_type,end_reason", [
+    ("mock-error-early", "api_error", "upstream_error"),
+    ("mock-rate-limited", "rate_limit_error", "rate_limited"),
+    ("mock-auth-error", "overloaded_error", "upstream_auth_error"),
+])
+def test_early_error_after_keepalive_is_an_error_event(start_server, model, error_type, end_reason):
+    """When the first keep-alive is due before the upstream's first event, message_start and a
+    ping have gone out with the 200: an 'early' error can then only be an error event."""
+    s = start_server(mock_plugins({"first_delay_ms": 700}), env={"MIX2API_KEEPALIVE_MS": "300"})
+    reply = messages(s, {"model": model, "max_tokens": 5, "stream": True, "messages": [{"role": "user", "content": "x"}]})
+    r = ac.check_stream(reply.status, reply.headers, reply.body, expect_error=True)
+    assert r.events[0] == "message_start" and r.pings > 0 and r.blocks == []
+    assert r.error["type"] == error_type
+    log = s.access(reply.request_id)
+    assert (log["end_reason"], log["http_status"], log["chunks"]) == (end_reason, 200, 2), log

@@ -87,9 +87,11 @@ struct AnthropicStreamEncoder: Sendable {
         finished = true
     }
 
-    /// A failure after the 200: `event: error` and the end (no message_stop, as Anthropic does).
+    /// A failure after the 200: `event: error` and the end (no message_stop, as Anthropic does),
+    /// after message_start if nothing had opened the message yet.
     mutating func fail(_ error: ClientError, into out: inout [UInt8]) {
         guard !finished else { return }
+        startIfNeeded(into: &out)
         event("error", into: &out) { $0 += error.anthropicBody }
         finished = true
     }
@@ -98,16 +100,17 @@ struct AnthropicStreamEncoder: Sendable {
     /// a client sees a well-formed message from its first bytes.
     mutating func keepAlive(into out: inout [UInt8]) {
         startIfNeeded(into: &out)
-        event("ping", into: &out) { $0 += Array(#"{"type":"ping"}"#.utf8) }
+        event("ping", counted: false, into: &out) { $0 += Array(#"{"type":"ping"}"#.utf8) }
     }
 
     // MARK: Pieces
 
-    private mutating func event(_ name: String, into out: inout [UInt8], _ data: (inout [UInt8]) -> Void) {
+    /// `counted`: false for pings, which (like the OpenAI stream's `: ping`) are not answer chunks.
+    private mutating func event(_ name: String, counted: Bool = true, into out: inout [UInt8], _ data: (inout [UInt8]) -> Void) {
         out += Array("event: \(name)\ndata: ".utf8)
         data(&out)
         out += Array("\n\n".utf8)
-        chunksSent += 1
+        if counted { chunksSent += 1 }
     }
 
     private mutating func startIfNeeded(into out: inout [UInt8]) {
