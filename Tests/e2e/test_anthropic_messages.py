@@ -34,7 +34,10 @@ SCENARIOS: dict[str, Expect] = {
     # streamed; streamed, its text went out first, so the answer ends with a visible error.
     "mock-tool-flaky": Expect(tools=True, finish="tool_calls", calls=["Write"], stream_error=True, end_reason="adapter_error"),
     "mock-tool-chain": Expect(tools=True, finish="tool_calls", calls=["Write"]),
+    "mock-write-task": Expect(tools=True, finish="tool_calls", calls=["Write"]),
 }
+WRITE_TASK = 'Create the file /tmp/notes/hello.txt containing "hi there".'
+
 STREAM_ERROR_TEXT = {"mock-error-mid": "mid-stream", "mock-tool-flaky": "NoSuchTool"}
 
 
@@ -46,7 +49,7 @@ def messages(server, body, *, headers=None, path="/v1/messages?beta=true") -> wi
 def request_for(model: str, stream: bool, expect: Expect) -> dict:
     body = {"model": model, "max_tokens": 256, "stream": stream, "metadata": {"user_id": "u1"},
             "system": [{"type": "text", "text": "You are a test.", "cache_control": {"type": "ephemeral"}}],
-            "messages": [{"role": "user", "content": [{"type": "text", "text": USAGE_PROMPT if model == "mock-usage" else TASK}]}]}
+            "messages": [{"role": "user", "content": [{"type": "text", "text": {"mock-usage": USAGE_PROMPT, "mock-write-task": WRITE_TASK}.get(model, TASK)}]}]}
     if expect.tools:
         body["tools"] = TOOLS
     if model == "mock-usage":
@@ -99,6 +102,8 @@ def test_scenario(server, model, stream):
     if expect.calls is not None:
         assert [name for name, _ in calls] == expect.calls
         assert all(isinstance(arguments, dict) and arguments for _, arguments in calls)
+        if model == "mock-write-task":
+            assert calls == [("Write", {"file_path": "/tmp/notes/hello.txt", "content": "hi there"})]
         assert log["tool_call_ids"] and all(i.startswith("toolu_") for i in log["tool_call_ids"]), log
     if model == "mock-echo":
         digest = json.loads(text)
