@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The contract: one C header. Everything else is built on top of it.
@@ -70,12 +73,21 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/Host"
         ),
+        // `mix2api slo` and `mix2api gate`: SLOs from access logs, and the release gate's regression
+        // packs against a live deployment. Kept out of Host so the server does not link an HTTP client.
+        .target(
+            name: "Operate",
+            dependencies: ["JSONCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Sources/Operate"
+        ),
         .executableTarget(
             name: "mix2api",
-            dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Host", "Operate", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/mix2api"
         ),
         // Micro-benchmarks of the per-delta hot paths: `swift package benchmark` (see README).
@@ -86,7 +98,10 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "PluginABI", "SiteProtocol", "Digest", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "Host", "Operate", "PluginABI", "SiteProtocol", "Digest", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]
         ),

@@ -18,6 +18,8 @@ struct MockConfig: Sendable {
     var longDeltas = 2000
     /// Deltas sent by `mock-error-mid` before it fails.
     var errorAfterDeltas = 5
+    /// Scripted breakage of every answer (`Faults.swift`); a string, unlike the fields below.
+    var faults = MockFaults.none
 
     private static var fields: [(name: String, path: WritableKeyPath<MockConfig, Int>)] {
         [
@@ -33,11 +35,12 @@ struct MockConfig: Sendable {
     init() {}
 
     init(json: [String: Any]) throws {
-        let unknown = json.keys.filter { key in !Self.fields.contains { $0.name == key } }.sorted()
+        let unknown = json.keys.filter { key in key != "faults" && !Self.fields.contains { $0.name == key } }.sorted()
         if !unknown.isEmpty {
-            let known = Self.fields.map(\.name).joined(separator: ", ")
+            let known = (Self.fields.map(\.name) + ["faults"]).joined(separator: ", ")
             throw DriverConfigError(field: unknown.joined(separator: ", "), "unknown field (known fields: \(known))")
         }
+        if let value = json["faults"] { faults = try MockFaults.parse(value) }
         for field in Self.fields {
             guard let value = json[field.name] else { continue }
             self[keyPath: field.path] = try Self.nonNegativeInteger(value, field: field.name)

@@ -31,7 +31,8 @@ final class MockDriver: Driver {
     func start(_ stream: DriverStream, request: Data) throws {
         let parsed = try MockRequest(request)
         let scenario = Scenario.select(model: parsed.bareModel)
-        let run = StreamRun(stream: stream, script: scenario.script(for: parsed, config: config), config: config) {
+        let script = config.faults.apply(to: scenario.script(for: parsed, config: config), scenario: scenario, request: parsed)
+        let run = StreamRun(stream: stream, script: script, config: config) {
             [registry] id in registry.remove(id)
         }
         guard registry.insert(run) else { throw StreamAlreadyRunning(id: stream.id) }

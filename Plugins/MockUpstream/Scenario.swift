@@ -20,6 +20,7 @@ import PluginABI
 /// | `mock-error-mid`     | `error_after_deltas` text deltas, then ERROR upstream "mock upstream failed mid-stream" |
 /// | `mock-rate-limited`  | ERROR rate_limited, status 429, retry after 2000 ms |
 /// | `mock-auth-error`    | ERROR upstream_auth, status 401 |
+/// | `mock-driver-error`  | ERROR driver "mock driver failed on its own", nothing else (the host's `driver_error`) |
 /// | `mock-stall`         | 2 deltas, `stall_ms` of silence, 2 deltas, FINISH stop |
 /// | `mock-slow-first`    | `slow_first_ms` of silence before the first delta, then the short answer |
 /// | `mock-hang`          | nothing at all until cancelled |
@@ -46,6 +47,7 @@ enum Scenario: String, CaseIterable {
     case errorMid = "mock-error-mid"
     case rateLimited = "mock-rate-limited"
     case authError = "mock-auth-error"
+    case driverError = "mock-driver-error"
     case stall = "mock-stall"
     case slowFirst = "mock-slow-first"
     case hang = "mock-hang"
@@ -105,6 +107,8 @@ enum Scenario: String, CaseIterable {
             return Script(refused + [.fail(M2A_ERROR_RATE_LIMITED, "mock upstream rate limit reached", upstreamStatus: 429, retryAfterMs: 2000)])
         case .authError:
             return Script(refused + [.fail(M2A_ERROR_UPSTREAM_AUTH, "mock upstream rejected the credentials", upstreamStatus: 401)])
+        case .driverError:
+            return Script([.fail(M2A_ERROR_DRIVER, "mock driver failed on its own")])
         case .stall:
             return Script(answered + [
                 .text("Before"), .text(" the stall,"), .pause(milliseconds: config.stallMs), .text(" and after"), .text(" it."), stop,

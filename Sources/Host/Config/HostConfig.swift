@@ -27,6 +27,7 @@ public struct HostConfig: Sendable {
     public var state = StateSettings()
     /// The model /v1/messages serves a request as when plugins.json routes its model nowhere by name or prefix.
     public var messagesDefaultModel: String?
+    public var trace = TraceSettings()
 
     public struct Invalid: Error, CustomStringConvertible {
         public let setting: String
@@ -41,6 +42,7 @@ public struct HostConfig: Sendable {
         "MIX2API_KEEPALIVE_MS", "MIX2API_SHUTDOWN_GRACE_MS", "MIX2API_LOG_LEVEL", "LOG_HEADERS", "LOG_BODIES", "MIX2API_ENV_FILE", "SESSION_KEY_MODE", "SESSION_KEY_HEADER",
         "SESSION_STORE_MODE", "REDIS_URL", "REDIS_CONNECT_TIMEOUT_MS", "REDIS_COMMAND_TIMEOUT_MS", "REDIS_SESSION_PREFIX", "REDIS_POOL_SIZE",
         "MIX2API_MESSAGES_DEFAULT_MODEL",
+        "MIX2API_TRACE_SAMPLE_PERCENT", "MIX2API_TRACE_DIR",
     ]
 
     public static func load(from env: [String: String], executableDirectory: String) throws(Invalid) -> HostConfig {
@@ -95,6 +97,7 @@ public struct HostConfig: Sendable {
         }
         c.state = try StateSettings.load(from: env)
         if let v = env["MIX2API_MESSAGES_DEFAULT_MODEL"]?.trimmingCharacters(in: .whitespaces), !v.isEmpty { c.messagesDefaultModel = v }
+        c.trace = try TraceSettings.load(from: env)
         c.logHeaders = try bool(env, "LOG_HEADERS")
         c.logBodies = try bool(env, "LOG_BODIES")
         return c

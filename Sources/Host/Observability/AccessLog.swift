@@ -1,7 +1,9 @@
 import Logging
 
 /// The one access-log line per request, with the SLO dimensions
-/// client × stream × tools_present × end_reason × http_status × upstream_status, and timings.
+/// client × stream × tools × end_reason × http_status × upstream_status, and timings. Writing it
+/// also records the request's metrics (`RequestOutcome`), so every route that writes its record
+/// is counted the same way.
 struct AccessRecord {
     var requestID: String
     var route: String
@@ -16,15 +18,33 @@ struct AccessRecord {
     /// closed when a later request of the conversation carries its result and ends ok.
     var toolCallIDs: [String] = []
     var toolResultIDs: [String] = []
-    var endReason: EndReason = .ok
+    /// Routes set it on every path; a record written without it counts as `unknown`.
+    var endReason: EndReason = .unknown
     var httpStatus = 200
     var upstreamStatus = 0
     var ttfbMs: Double?
     var durationMs: Double = 0
     var chunks = 0
     var errorMessage: String?
+    /// The 200 and the SSE headers went out: from here on a failure can only end the stream.
+    var sseStarted = false
+    /// The stream's terminal signal (finish + `[DONE]`, an error chunk + `[DONE]`, or
+    /// `message_stop` / `event: error`) reached the socket.
+    var terminalSent = false
 
-    func write(to logger: Logger) {
+    /// The SLO dimension `tools`: the request declared tools or carried tool results.
+    var tools: Bool { toolsPresent || toolResults > 0 }
+
+    /// A started stream that ended without its terminal signal (not counting a client that left).
+    var unterminated: Bool { stream && sseStarted && !terminalSent && endReason != .clientAbort }
+
+    /// A started stream whose client saw part of an answer, then an error chunk and the end.
+    var streamCut: Bool { stream && sseStarted && terminalSent && endReason != .ok && endReason != .clientAbort }
+
+    /// The access line's `cut`: counted in stream_cuts or streams_unterminated (never both).
+    var cut: Bool { streamCut || unterminated }
+
+    func write(to logger: Logger, metrics: HostMetrics = .shared) {
         var m: Logger.Metadata = [
             "request_id": .string(requestID),
             "route": .string(route),
@@ -32,6 +52,7 @@ struct AccessRecord {
             "model": .string(model),
             "driver": .string(driver),
             "stream": .stringConvertible(stream),
+            "tools": .stringConvertible(tools),
             "tools_present": .stringConvertible(toolsPresent),
             "tool_calls": .stringConvertible(toolCalls),
             "tool_results": .stringConvertible(toolResults),
@@ -40,11 +61,13 @@ struct AccessRecord {
             "upstream_status": .stringConvertible(upstreamStatus),
             "duration_ms": .stringConvertible((durationMs * 10).rounded() / 10),
             "chunks": .stringConvertible(chunks),
+            "cut": .stringConvertible(cut),
         ]
         if !toolCallIDs.isEmpty { m["tool_call_ids"] = .array(toolCallIDs.map { .string($0) }) }
         if !toolResultIDs.isEmpty { m["tool_result_ids"] = .array(toolResultIDs.map { .string($0) }) }
         if let ttfbMs { m["ttfb_ms"] = .stringConvertible((ttfbMs * 10).rounded() / 10) }
         if let errorMessage { m["error"] = .string(errorMessage) }
         logger.info("access", metadata: m)
+        RequestOutcome.record(self, into: metrics)
     }
 }

@@ -12,6 +12,9 @@ public enum EndReason: String, Sendable, CaseIterable {
     case adapterError = "adapter_error"
     case driverError = "driver_error"
     case unavailable
+    /// A request that ended without being classified: a bug in the host, counted so the SLO
+    /// "attribution" can see it (it must stay 0). Access records start with it.
+    case unknown
 }
 
 /// The one place that maps failures to what the client sees (client-contracts.md, "Errors").

@@ -11,17 +11,19 @@ final class HostBridge: @unchecked Sendable {
     let state: any StateStore
     let logger: Logger
     let counters: DriverCounters
+    let eventCounters: DriverEventCounters
     /// Emits the driver made that broke the stream rules (late, unknown, malformed).
     let violations = NIOLockedValueBox<Int>(0)
     /// The C table handed to the driver. owner: this bridge; lives as long as the bridge.
     let table: UnsafeMutablePointer<m2a_host_api>
 
-    init(driverName: String, registry: StreamRegistry, state: any StateStore, logger: Logger) {
+    init(driverName: String, registry: StreamRegistry, state: any StateStore, logger: Logger, metrics: HostMetrics = .shared) {
         self.driverName = driverName
         self.registry = registry
         self.state = state
         self.logger = logger
-        self.counters = DriverCounters(driver: driverName)
+        self.counters = DriverCounters(driver: driverName, metrics: metrics)
+        self.eventCounters = DriverEventCounters(driver: driverName, metrics: metrics)
         table = .allocate(capacity: 1)
         table.initialize(to: m2a_host_api(
             struct_size: UInt32(MemoryLayout<m2a_host_api>.size),
@@ -64,6 +66,7 @@ final class HostBridge: @unchecked Sendable {
         guard sink.push(converted) else {
             return violation(id, "emit after the stream's terminal event", M2A_ERR_STREAM_CLOSED)
         }
+        eventCounters.count(converted)
         if converted.isTerminal { registry.remove(id) }
         return M2A_OK.rawValue
     }

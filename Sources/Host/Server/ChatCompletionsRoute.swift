@@ -93,6 +93,7 @@ struct ChatCompletionsRoute: Sendable {
         case .failed(let error):
             return fail(error)
         case .answer(let finish):
+            record.endReason = .ok
             let bytes = collector.body(
                 id: Identifiers.chatCompletionID(), created: Self.now(), model: canonical.model, finish: finish,
                 promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens, legacyFunctions: canonical.legacyFunctions)

@@ -29,7 +29,16 @@ public enum HostBootstrap {
             }
         } catch { throw Failure(description: error.description) }
 
-        let state = makeStateStore(config.state, logger: logger)
+        // Every secret this instance was given is redacted by value from here on (Redactor).
+        for key in config.bearerTokens { SecretRegistry.register(key) }
+        for driver in file.drivers { if let c = try? JSONParser.parse(driver.configJSON) { SecretRegistry.registerCredentials(in: c) } }
+        if let password = config.state.redisURL?.password { SecretRegistry.register(password) }
+        if config.trace.enabled, let dir = config.trace.directory {
+            do { try TraceRecorder.prepare(dir) } catch { throw Failure(description: "configuration: \(error)") }
+        }
+
+        let state = MeteredStateStore(makeStateStore(config.state, logger: logger))
+        HostMetrics.shared.bootstrapSwiftMetrics()
         let drivers: DriverSet
         do { drivers = try DriverSet.load(file, state: state, logger: logger) } catch { throw Failure(description: error.description) }
 
@@ -38,6 +47,7 @@ public enum HostBootstrap {
             logger.notice("settings from the old .env that nothing reads are ignored", metadata: ["ignored": .array(ignored.map { .string($0) })])
         }
         logger.info("starting", metadata: [
+            "version": .string(BuildInfo.version),
             "listen": .string("\(config.host):\(config.port)"),
             "plugins": .string(file.source),
             "env_file": .string(envFile ?? "(none)"),

@@ -15,13 +15,21 @@ public final class HostServer: Sendable {
     let auth: InboundAuth
     let limits: ChatExchange.Limits
     private let draining = NIOLockedValueBox(false)
-    let inFlight = InFlightStreams()
+    let inFlight: InFlightStreams
+    public let metrics: HostMetrics
+    /// The sampled trace capture, when MIX2API_TRACE_SAMPLE_PERCENT is above 0.
+    let traces: TraceRecorder?
 
-    public init(config: HostConfig, drivers: DriverSet, state: any StateStore, logger: Logger) {
+    public init(config: HostConfig, drivers: DriverSet, state: any StateStore, logger: Logger, metrics: HostMetrics = .shared) {
         self.config = config
         self.drivers = drivers
         self.state = state
         self.logger = logger
+        self.metrics = metrics
+        self.inFlight = InFlightStreams(gauge: metrics.streamsInFlight)
+        self.traces = config.trace.directory.flatMap { dir in
+            config.trace.enabled ? TraceRecorder(directory: dir, samplePercent: config.trace.samplePercent, logger: logger) : nil
+        }
         self.auth = InboundAuth(mode: config.authMode, tokens: config.bearerTokens)
         self.limits = .init(
             firstEvent: .milliseconds(Int64(config.firstEventTimeoutMs)), idle: .milliseconds(Int64(config.idleTimeoutMs)),
@@ -55,6 +63,7 @@ public final class HostServer: Sendable {
     public func application(onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: HostRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(TraceMiddleware(recorder: traces, logHeaders: config.logHeaders, logger: logger))
         let chat = ChatCompletionsRoute(host: self)
         router.post("/v1/chat/completions") { request, context in await chat.handle(request, context: context) }
         router.post("/chat/completions") { request, context in await chat.handle(request, context: context) }
@@ -68,6 +77,7 @@ public final class HostServer: Sendable {
         router.get("/models") { request, context in status.models(request) }
         router.get("/health") { _, _ in status.health() }
         router.get("/ready") { _, _ in status.ready() }
+        router.get("/metrics") { _, _ in MetricsEndpoint.respond(host: self) }
         return Application(
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatchHandler()])),

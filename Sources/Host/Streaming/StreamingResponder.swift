@@ -117,6 +117,7 @@ enum StreamingResponder {
         // Phase two: headers go out with the first bytes.
         state.record.ttfbMs = exchange.elapsedMs()
         state.headersSent = true
+        state.record.sseStarted = true
         return Response(status: .ok, headers: sseHeaders, body: ResponseBody { writer in
             await writeBody(state: state, writer: &writer)
         })
@@ -134,6 +135,8 @@ enum StreamingResponder {
             do {
                 try await writer.write(buffer)
                 exchange.lastWriteAt = .now()
+                // The terminal signal was in what just went out (metrics: cut vs. unterminated).
+                if state.encoder.finished { state.record.terminalSent = true }
                 return true
             } catch {
                 return false

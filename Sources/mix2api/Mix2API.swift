@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import Host
 
-/// `mix2api` serves; later subcommands (slo, gate) share the binary.
+/// `mix2api` serves; `mix2api slo` and `mix2api gate` (Sources/Operate) share the binary.
 @main
 struct Mix2API: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mix2api",
         abstract: "An OpenAI-compatible front for upstream model drivers loaded at run time.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, SLOCommand.self, GateCommand.self],
         defaultSubcommand: Serve.self)
 }
 
