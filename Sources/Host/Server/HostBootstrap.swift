@@ -6,6 +6,12 @@ import Logging
 public enum HostBootstrap {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+
+        /// Printed to stderr as is: redacted here, since a rejected value may be a credential
+        /// (a URL with a password, a malformed login body).
+        public init(description: String) {
+            self.description = Redactor.redact(description)
+        }
     }
 
     public static func makeServer(processEnvironment: [String: String], currentDirectory: String, executableDirectory: String) throws(Failure) -> HostServer {
