@@ -16,17 +16,18 @@ public final class HostServer: Sendable {
     let limits: ChatExchange.Limits
     private let draining = NIOLockedValueBox(false)
     let inFlight: InFlightStreams
-    public let metrics: HostMetrics
+    /// The process's registry: access records, driver bridges and the state decorator record
+    /// there too, so one instance per process is all there is.
+    public let metrics = HostMetrics.shared
     /// The sampled trace capture, when MIX2API_TRACE_SAMPLE_PERCENT is above 0.
     let traces: TraceRecorder?
 
-    public init(config: HostConfig, drivers: DriverSet, state: any StateStore, logger: Logger, metrics: HostMetrics = .shared) {
+    public init(config: HostConfig, drivers: DriverSet, state: any StateStore, logger: Logger) {
         self.config = config
         self.drivers = drivers
         self.state = state
         self.logger = logger
-        self.metrics = metrics
-        self.inFlight = InFlightStreams(gauge: metrics.streamsInFlight)
+        self.inFlight = InFlightStreams(gauge: HostMetrics.shared.streamsInFlight)
         self.traces = config.trace.directory.flatMap { dir in
             config.trace.enabled ? TraceRecorder(directory: dir, samplePercent: config.trace.samplePercent, logger: logger) : nil
         }

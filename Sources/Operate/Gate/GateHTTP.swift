@@ -81,11 +81,10 @@ struct GateHTTP: Sendable {
             }
             return true
         }
+        // Without a deadline of the caller's, --timeout caps the whole answer, body included
+        // (the client's own deadline only covers the wait for the response head).
+        let giveUpAfter = giveUpAfter ?? .seconds(Int64(timeout.nanoseconds / 1_000_000_000))
         do {
-            guard let giveUpAfter else {
-                _ = try await read()
-                return progress.reply
-            }
             let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask { try await read() }
                 group.addTask {

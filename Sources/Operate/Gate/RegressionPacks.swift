@@ -179,6 +179,10 @@ struct RegressionPacks: Sendable {
         let ping: JSONValue = ["model": .string(options.longModel), "stream": false, "max_tokens": 16, "messages": [["role": "user", "content": "hi"]]]
         do {
             let reply = try await http.chat(ping, requestID: rid3)
+            if reply.timedOut {
+                pack.check("the server keeps answering", false, "no answer within \(options.timeoutSeconds) s")
+                return pack
+            }
             do {
                 let answer = try StreamContract.checkCompletion(status: reply.status, headers: reply.headers, body: reply.body, viaGateway: options.viaGateway)
                 pack.check("the server keeps answering", true, "a new request answered (finish_reason \(answer.finishReason))")
@@ -203,6 +207,10 @@ struct RegressionPacks: Sendable {
             return nil
         }
         if let id = reply.requestID, id != rid { pack.requestIDs.append(id) }
+        if reply.timedOut {
+            pack.check("\(step): complete within --timeout", false, "no complete answer within \(options.timeoutSeconds) s (HTTP \(reply.status), \(reply.body.count) bytes)")
+            return nil
+        }
         if reply.status != 200 {
             let detail: String
             do {
