@@ -51,6 +51,7 @@ struct CountTokensRoute: Sendable {
         var out: [UInt8] = []
         JSONWriter.append(.object(JSONObject([("input_tokens", .number(String(TokenEstimator.estimate(canonical))))])), to: &out)
         record.ttfbMs = Double((NIODeadline.now() - started).nanoseconds) / 1e6
+        record.endReason = .ok
         finish(200)
         return HTTPResponses.json(out)
     }

@@ -86,6 +86,7 @@ struct MessagesRoute: Sendable {
         case .failed(let error):
             return fail(error)
         case .answer(let finish):
+            record.endReason = .ok
             let bytes = collector.body(
                 id: messageID, model: requestedModel, finish: finish, promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens)
             record.toolCalls = collector.toolCallCount
