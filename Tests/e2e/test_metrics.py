@@ -175,3 +175,32 @@ def test_every_end_reason_is_counted_once_with_the_contract_labels(start_server)
     draining = scrape(server)
     assert draining.value("mix2api_requests_total", end_reason="unavailable", status="503", client="opencode") == 1
     assert draining.value("mix2api_requests_total", end_reason="unknown") == 0
+
+
+def test_messages_and_count_tokens_are_counted_under_their_routes(start_server):
+    """The Anthropic routes write the same access record, so they are counted the same way."""
+    server = start_server(mock_plugins(), env={"INBOUND_BEARER_TOKEN": KEY})
+    headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01", "User-Agent": "claude-cli/2.0.0 (external, cli)"}
+
+    def messages(path: str, model: str, stream: bool | None) -> wire.Reply:
+        body = {"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
+        if stream is not None:
+            body["stream"] = stream
+        return wire.request("POST", f"{server.base_url}{path}", body=body, headers=headers)
+
+    assert messages("/v1/messages", "mock-short", True).status == 200
+    assert messages("/v1/messages", "mock-short", False).status == 200
+    cut = messages("/v1/messages?beta=true", "mock-error-mid", True)
+    assert cut.status == 200 and b"event: error" in cut.body
+    assert messages("/v1/messages/count_tokens", "mock-short", None).status == 200
+
+    m = scrape(server)
+    def requests(**labels):
+        return m.value("mix2api_requests_total", client="claude-code", **labels)
+    assert requests(route="messages", stream="true", end_reason="ok", status="200") == 1
+    assert requests(route="messages", stream="false", end_reason="ok", status="200") == 1
+    assert requests(route="messages", stream="true", end_reason="upstream_error", status="200") == 1
+    assert requests(route="count_tokens", end_reason="ok") == 1
+    assert m.value("mix2api_stream_cuts_total", route="messages", client="claude-code", end_reason="upstream_error") == 1
+    assert m.value("mix2api_streams_unterminated_total") == 0
+    assert m.value("mix2api_requests_total", end_reason="unknown") == 0

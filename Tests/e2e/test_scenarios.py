@@ -56,7 +56,6 @@ SCENARIOS: dict[str, Expect] = {
     "mock-error-mid": Expect(content="".join(f"part{i} " for i in range(1, 6)), stream_error=True, non_stream_error=502, end_reason="upstream_error"),
     "mock-rate-limited": Expect(http_error=429, end_reason="rate_limited", upstream_status=429, retry_after="2"),
     "mock-auth-error": Expect(http_error=503, end_reason="upstream_auth_error", upstream_status=401),
-    "mock-driver-error": Expect(http_error=500, end_reason="driver_error", upstream_status=0),
     "mock-stall": Expect(content="Before the stall, and after it.", pings=True),
     "mock-slow-first": Expect(content=GREETING, pings=True),
     "mock-echo": Expect(upstream_status=0),

@@ -2,14 +2,21 @@ import ArgumentParser
 import Foundation
 import Host
 
+// Top-level code rather than @main (the subcommands live in files of their own). Called from an
+// async function: at top level, `main()` would resolve to ArgumentParser's synchronous entry point.
+await Mix2API.start()
+
 /// `mix2api` serves; `mix2api slo` and `mix2api gate` (Sources/Operate) share the binary.
-@main
 struct Mix2API: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mix2api",
         abstract: "An OpenAI-compatible front for upstream model drivers loaded at run time.",
         subcommands: [Serve.self, SLOCommand.self, GateCommand.self],
         defaultSubcommand: Serve.self)
+
+    static func start() async {
+        await main()
+    }
 }
 
 struct Serve: AsyncParsableCommand {
