@@ -23,6 +23,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server (the default). Settings come from the environment; see the README.")
 
     func run() async throws {
+        // A closed stdout or client socket is an error code, never a signal that kills the server.
+        signal(SIGPIPE, SIG_IGN)
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let executableDirectory = ProcessInfo.processInfo.environment["MIX2API_DRIVER_DIR"] ?? executableDirectory(executable)
         do {

@@ -305,3 +305,35 @@ def test_driver_rejecting_its_config_stops_startup(run_to_exit):
     plugins["drivers"]["cfix"] = {"path": str(cfix), "config": {"fail": 1}}
     code, out, err, path = run_to_exit(plugins)
     assert code != 0 and path in err and "drivers.cfix.config" in err, err
+
+
+def test_a_closed_stdout_does_not_stop_the_server(tmp_path):
+    """`mix2api | head`, or a log shipper that goes away: log writes fail, requests go on."""
+    import os
+    import re
+    import subprocess
+
+    from conftest import BIN, _child_env
+
+    plugins = tmp_path / "plugins.json"
+    plugins.write_text(json.dumps(mock_plugins()))
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([str(BIN)], cwd=tmp_path, env=_child_env({"MIX2API_PLUGINS": str(plugins)}),
+                            stdin=subprocess.DEVNULL, stdout=write_end, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    try:
+        out = b""
+        while not re.search(rb"listening on 127\.0\.0\.1:(\d+)\n", out):
+            chunk = os.read(read_end, 4096)
+            assert chunk, "mix2api closed stdout before printing its port"
+            out += chunk
+        port = int(re.search(rb"listening on 127\.0\.0\.1:(\d+)\n", out).group(1))
+        os.close(read_end)  # nobody reads the logs any more
+        for _ in range(20):
+            r = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=10,
+                           json={"model": "mock-short", "stream": True, "messages": user()})
+            check_stream(r.status_code, r.headers, r.content)
+        assert proc.poll() is None, f"mix2api exited with {proc.returncode}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -8,7 +8,8 @@ public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
-    private static let output = NIOLockedValueBox<FileHandle>(FileHandle.standardOutput)
+    /// Serialises whole lines on fd 1 (one write per line, so lines never interleave).
+    private static let output = NIOLockedValueBox<Int32>(STDOUT_FILENO)
 
     public init(label: String, level: Logger.Level) {
         self.label = label
@@ -30,7 +31,26 @@ public struct JSONLogHandler: LogHandler {
         var bytes: [UInt8] = []
         JSONWriter.append(.object(o), to: &bytes)
         bytes.append(0x0A)
-        Self.output.withLockedValue { $0.write(Data(bytes)) }
+        Self.output.withLockedValue { Self.writeAll($0, bytes) }
+    }
+
+    /// Writes what it can and drops the rest: a closed or broken stdout (`mix2api | head`, a log
+    /// shipper that went away) must never stop the server. SIGPIPE is ignored at start-up, so a
+    /// closed pipe is an EPIPE here, not a signal.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 {
+                    offset += n
+                } else if n < 0, errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     static func json(_ value: Logger.Metadata.Value) -> JSONValue {

@@ -16,6 +16,8 @@ struct RedisFailure: Error, CustomStringConvertible {
 /// hands it to one caller at a time.
 final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
+    /// host:port, so every failure names the Redis it is about (never the password).
+    private let target: String
 
     static func open(_ s: RedisStateStore.Settings) -> Result<RedisConnection, RedisFailure> {
         let target = "\(s.url.host):\(s.url.port)"
@@ -28,7 +30,7 @@ final class RedisConnection {
             return .failure(RedisFailure("cannot connect to redis at \(target): \(why)"))
         }
         redisSetTimeout(c, timeval(milliseconds: s.commandTimeoutMs))
-        let connection = RedisConnection(c)
+        let connection = RedisConnection(c, target: target)
         if let password = s.url.password {
             switch connection.run(["AUTH", password]) {
             case .success(.status): break
@@ -47,8 +49,9 @@ final class RedisConnection {
         return .success(connection)
     }
 
-    private init(_ context: UnsafeMutablePointer<redisContext>) {
+    private init(_ context: UnsafeMutablePointer<redisContext>, target: String) {
         self.context = context
+        self.target = target
     }
 
     deinit { redisFree(context) }
@@ -61,7 +64,7 @@ final class RedisConnection {
         var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
         guard let raw = redisCommandArgv(context, Int32(args.count), &pointers, &lengths) else {
             let why = context.pointee.err == 0 ? "no reply" : Self.errorText(context)
-            return .failure(RedisFailure("redis \(args[0]) failed: \(why)"))
+            return .failure(RedisFailure("redis \(args[0]) at \(target) failed: \(why)"))
         }
         defer { freeReplyObject(raw) }
         let r = raw.assumingMemoryBound(to: redisReply.self).pointee

@@ -116,7 +116,7 @@ public final class RedisStateStore: StateStore, @unchecked Sendable {
             case .success(.error(let message)):
                 pool.release(lease)
                 // Never the arguments (they hold keys and values): only what Redis said.
-                health.failed("redis answered \(args[0]) with an error: \(message.prefix(120))")
+                health.failed("redis at \(settings.url.host):\(settings.url.port) answered \(args[0]) with an error: \(message.prefix(120))")
                 return nil
             case .success(let reply):
                 pool.release(lease)
@@ -130,7 +130,7 @@ public final class RedisStateStore: StateStore, @unchecked Sendable {
                 }
             }
         }
-        health.failed("redis connection lost twice in a row")
+        health.failed("redis at \(settings.url.host):\(settings.url.port): connection lost twice in a row")
         return nil
     }
 }
