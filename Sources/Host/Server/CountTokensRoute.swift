@@ -24,9 +24,8 @@ struct CountTokensRoute: Sendable {
         }
         record.client = ClientClassifier.classify(headers: request.headers, request: nil)
 
-        if let denied = host.auth.authorize(request.headers) { return fail(denied) }
         let body: [UInt8]
-        switch await host.readBody(request) {
+        switch await host.authorizedBody(request) {
         case .success(let bytes): body = bytes
         case .failure(let error): return fail(error)
         }

@@ -65,11 +65,11 @@ public final class HostServer: Sendable {
         let router = Router(context: HostRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
         router.middlewares.add(TraceMiddleware(recorder: traces, logHeaders: config.logHeaders, logger: logger))
-        let chat = ChatCompletionsRoute(host: self)
+        let chat = ChatRoute(host: self, dialect: OpenAIChatDialect())
         router.post("/v1/chat/completions") { request, context in await chat.handle(request, context: context) }
         router.post("/chat/completions") { request, context in await chat.handle(request, context: context) }
         router.post("/") { request, context in await chat.handle(request, context: context) }
-        let messages = MessagesRoute(host: self)
+        let messages = ChatRoute(host: self, dialect: AnthropicMessagesDialect())
         let countTokens = CountTokensRoute(host: self)
         router.post("/v1/messages") { request, context in await messages.handle(request, context: context) }
         router.post("/v1/messages/count_tokens") { request, context in await countTokens.handle(request, context: context) }
