@@ -24,6 +24,13 @@ def two_instances(start_server, sim, redis, **env):
     return start_server(plugins, settings), start_server(plugins, settings)
 
 
+def degraded_gauge(server) -> float:
+    """mix2api_state_degraded from /metrics."""
+    text = wire.get(server, "/metrics").body.decode()
+    (line,) = [l for l in text.splitlines() if l.startswith("mix2api_state_degraded")]
+    return float(line.split()[-1])
+
+
 def ready(server) -> dict:
     reply = wire.get(server, "/ready")
     assert reply.status == 200, reply.body
@@ -52,6 +59,7 @@ def test_turn_two_on_the_other_instance_continues_the_site_session(start_sim, st
     sim = start_sim()
     a, b = two_instances(start_server, sim, redis_server)
     assert ready(a)["status"] == "ready" and ready(b)["status"] == "ready"
+    assert degraded_gauge(a) == 0
     history = conversation("shared")
     assert "Turn 1 of session" in first_turn(a, history)
     assert "Turn 2 of session" in continue_on(b, history, "second question, on B")
@@ -127,6 +135,7 @@ def test_redis_killed_mid_traffic_fails_no_request_and_recovers_without_restart(
         assert "redis" in degraded["reason"] and str(redis_server.port) in degraded["reason"]
         health = wire.get(a, "/health")
         assert health.status == 200 and health.json()["status"] == "degraded"
+        assert degraded_gauge(a) == 1 and degraded_gauge(b) == 1
         time.sleep(1.5)  # traffic keeps flowing on the fallback
         assert done[0] > before, "requests kept completing while Redis was down"
         redis_server.start()
@@ -134,6 +143,7 @@ def test_redis_killed_mid_traffic_fails_no_request_and_recovers_without_restart(
         while not (ready(a)["status"] == "ready" and ready(b)["status"] == "ready"):
             assert time.monotonic() < deadline, (ready(a), ready(b))
             time.sleep(0.05)
+        assert degraded_gauge(a) == 0 and degraded_gauge(b) == 0
         time.sleep(0.5)
     finally:
         stop.set()
