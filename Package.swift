@@ -38,7 +38,9 @@ let package = Package(
         .target(name: "Digest", path: "Sources/Digest"),
         // Swift conveniences for driver authors (linked statically into each driver, never the host).
         .target(name: "DriverKit", dependencies: ["PluginABI"], path: "Sources/DriverKit"),
-        .target(name: "MockUpstream", dependencies: ["DriverKit", "Digest"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
+        // The file task both scripted test models (mock driver, site simulator) answer.
+        .target(name: "ScriptedTasks", path: "Sources/ScriptedTasks"),
+        .target(name: "MockUpstream", dependencies: ["DriverKit", "Digest", "ScriptedTasks"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
         // libcurl from the system (Debian libcurl4-openssl-dev), plus C shims for its variadic API.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CurlShims", dependencies: ["CCurl"], path: "Sources/CurlShims"),
@@ -54,6 +56,7 @@ let package = Package(
             name: "SiteSimulator",
             dependencies: [
                 "JSONCore",
+                "ScriptedTasks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
