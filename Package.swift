@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "site-sim", targets: ["SiteSimulator"]),
         // A driver written in plain C: proves the ABI is language-neutral (conformance fixture).
         .library(name: "CFixtureDriver", type: .dynamic, targets: ["CFixtureDriver"]),
+        // SSE load generator for any OpenAI-compatible URL (bench/run.sh, README "Performance").
+        .executable(name: "mix2api-bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -26,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The contract: one C header. Everything else is built on top of it.
@@ -40,7 +43,7 @@ let package = Package(
         .target(name: "DriverKit", dependencies: ["PluginABI"], path: "Sources/DriverKit"),
         // The file task both scripted test models (mock driver, site simulator) answer.
         .target(name: "ScriptedTasks", path: "Sources/ScriptedTasks"),
-        .target(name: "MockUpstream", dependencies: ["DriverKit", "Digest", "ScriptedTasks"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
+        .target(name: "MockUpstream", dependencies: ["DriverKit", "Digest", "ScriptedTasks", "BenchStamp"], path: "Plugins/MockUpstream", exclude: ["README.md"]),
         // libcurl from the system (Debian libcurl4-openssl-dev), plus C shims for its variadic API.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CurlShims", dependencies: ["CCurl"], path: "Sources/CurlShims"),
@@ -57,6 +60,7 @@ let package = Package(
             dependencies: [
                 "JSONCore",
                 "ScriptedTasks",
+                "BenchStamp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -93,6 +97,20 @@ let package = Package(
             dependencies: ["Host", "Operate", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/mix2api"
         ),
+        // The timed, stamped answers the benchmark asks upstreams for (site-sim, mock driver, bench).
+        .target(name: "BenchStamp", path: "Sources/BenchStamp"),
+        // mix2api-bench: open/closed-loop SSE load generator with HDR histograms (NIO, no client library).
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "BenchStamp",
+            ],
+            path: "Sources/Bench"),
         // Micro-benchmarks of the per-delta hot paths: `swift package benchmark` (see README).
         .executableTarget(
             name: "HotPaths",

@@ -26,6 +26,7 @@ import PluginABI
 /// | `mock-hang`          | nothing at all until cancelled |
 /// | `mock-echo`          | one text delta: a JSON digest of the request (see `Echo`), FINISH stop. Nothing else. |
 /// | `mock-write-task`    | a Write call for "create the file /path containing "text"" in the last user message; after its result, a final answer (see `WriteTaskScript`) |
+/// | `mock-paced`         | the benchmark's timed, stamped chunks (see `PacedScript`), FINISH stop |
 ///
 /// Every scenario but `mock-short`, `mock-echo` and `mock-hang` starts with SESSION
 /// ("mock-session-" + 8 hex of sha256(session.scope or "none"), exchange = request_id), preceded
@@ -53,6 +54,7 @@ enum Scenario: String, CaseIterable {
     case hang = "mock-hang"
     case echo = "mock-echo"
     case writeTask = "mock-write-task"
+    case paced = "mock-paced"
 
     static func select(model: Substring) -> Scenario {
         model == "mock" ? .short : Scenario(rawValue: String(model)) ?? .short
@@ -121,6 +123,8 @@ enum Scenario: String, CaseIterable {
             return Script([.text(Echo.digest(of: request)), stop])
         case .writeTask:
             return Script(answered + MockEvent.textDeltas(WriteTaskScript.answer(for: request)) + [stop])
+        case .paced:
+            return PacedScript.script(for: request, answered: answered)
         }
     }
 }

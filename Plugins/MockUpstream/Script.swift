@@ -7,6 +7,8 @@ enum MockEvent: Sendable {
     case session(id: String, exchange: String)
     case text(String)
     case reasoning(String)
+    /// A benchmark chunk whose text is stamped when it is emitted (`mock-paced`, BenchStamp).
+    case stampedText(seq: Int, bytes: Int)
     case usage(prompt: Int64, completion: Int64)
     /// Silence before the next step.
     case pause(milliseconds: Int)
@@ -17,7 +19,7 @@ enum MockEvent: Sendable {
 
     var isDelta: Bool {
         switch self {
-        case .text, .reasoning: return true
+        case .text, .reasoning, .stampedText: return true
         default: return false
         }
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import BenchStamp
 import DriverKit
 import Foundation
 import PluginABI
@@ -92,6 +93,7 @@ final class StreamRun: @unchecked Sendable {
             case .session(let id, let exchange): stream.session(id: id, exchange: exchange)
             case .text(let text): delta { stream.text(text) }
             case .reasoning(let text): delta { stream.reasoning(text) }
+            case .stampedText(let seq, let bytes): delta { stream.text(ChunkStamp.text(seq: seq, size: bytes)) }
             case .usage(let prompt, let completion): stream.usage(prompt: prompt, completion: completion)
             case .pause(let milliseconds):
                 paused = true

@@ -56,6 +56,7 @@ struct ChatRoutes: Sendable {
             turn: .init(query: validated.query, sessionID: sessionID, turn: turnNumber, earlier: earlier),
             exchangeID: UUID().uuidString.lowercased(), faults: faults, deltaDelayMs: config.deltaDelayMs)
 
+        if let paced = await pacedAnswer(plan, query: validated.query, stream: validated.stream, context: context) { return paced }
         let writer = UIStreamWriter(
             crlf: faults.has(.crlf), comments: faults.has(.comments), splitWrites: config.splitWrites, channel: context.channel)
         if validated.stream || faults.has(.sseForNonstream) {

@@ -10,6 +10,8 @@ enum StreamStep: Sendable {
     case pause(Int)
     /// Drop the connection here, leaving the chunked body unfinished.
     case disconnect
+    /// A stamped chunk of a paced answer, written when it is due (PacedReplies).
+    case paced(PacedChunk)
 }
 
 /// Turns one answered turn plus its faults into what goes on the wire: the UI message stream

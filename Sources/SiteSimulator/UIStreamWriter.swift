@@ -15,6 +15,7 @@ struct UIStreamWriter: Sendable {
 
     func write(_ steps: [StreamStep], to writer: inout any ResponseBodyWriter) async throws {
         var events = 0
+        let answerStart = ContinuousClock.now
         for step in steps {
             switch step {
             case .pause(let ms):
@@ -26,6 +27,11 @@ struct UIStreamWriter: Sendable {
                 events += 1
             case .raw(let text):
                 try await emit(text, eventIndex: events, to: &writer)
+                events += 1
+            case .paced(let chunk):
+                // Due relative to the answer's start, so the schedule does not drift with load.
+                try await Task.sleep(until: answerStart + .milliseconds(chunk.dueMs), clock: .continuous)
+                try await emit(chunk.event(), eventIndex: events, to: &writer)
                 events += 1
             }
         }

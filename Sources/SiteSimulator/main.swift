@@ -40,6 +40,8 @@ struct SiteSim: AsyncParsableCommand {
         TokenRoutes(config: config, state: state).register(on: router, path: tokenPath)
         ChatRoutes(config: config, state: state).register(on: router, path: chatPath)
         InspectionRoutes(state: state).register(on: router)
+        // The direct OpenAI-compatible baseline for the benchmark (bench/run.sh).
+        OpenAIRoutes().register(on: router)
 
         // A test double has nothing to drain: stop at once on SIGTERM/SIGINT, with exit code 0.
         let stopSignals: [Int32] = [SIGTERM, SIGINT]
