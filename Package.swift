@@ -106,11 +106,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 "BenchStamp",
             ],
             path: "Sources/Bench"),
+        // The same hot paths as a plain loop, for valgrind --tool=callgrind (README "Performance").
+        .executableTarget(
+            name: "HotPathsProfile", dependencies: ["ToolProtocol", "SiteProtocol", "JSONCore"], path: "Benchmarks/Profile"),
         // Micro-benchmarks of the per-delta hot paths: `swift package benchmark` (see README).
         .executableTarget(
             name: "HotPaths",

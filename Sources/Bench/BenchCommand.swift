@@ -33,6 +33,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The user message.") var prompt = "Say something."
     @Option(help: "Ask for a timed answer: ttft_ms=N,chunks=N,gap_ms=N,chunk_bytes=N (checked chunk by chunk).") var pace: String?
     @Option(help: "The exact answer text expected (checked on every answer).") var expectContent: String?
+    @Flag(help: "Offer one function tool in every request, as IDE agents do (turns on a gateway's tool-call detection).") var withTool = false
+    @Option(help: "Closed loop: stop after this many requests in all (for a fixed amount of work, e.g. under a profiler).") var requests: Int?
     @Option(help: "Name of this run in the report.") var label = "run"
     @Option(help: "Write the JSON report to this file.") var json: String?
     @Option(help: "What to print: table, json or none.") var format = "table"
@@ -43,6 +45,8 @@ struct BenchCommand: AsyncParsableCommand {
         guard warmup >= 0, ramp >= 0 else { throw ValidationError("--warmup and --ramp must not be negative") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if let requests, requests <= 0 { throw ValidationError("--requests must be positive") }
+        if requests != nil, rate != nil { throw ValidationError("--requests applies to the closed loop only (not with --rate)") }
         guard ["table", "json", "none"].contains(format) else { throw ValidationError("--format must be table, json or none") }
     }
 
@@ -53,7 +57,14 @@ struct BenchCommand: AsyncParsableCommand {
             do { paceSpec = try PaceSpec.find(in: PaceSpec.markerOpen + pace + "]]") } catch { throw ValidationError("--pace: \(error)") }
         }
         let content = prompt + (paceSpec.map { " " + $0.marker } ?? "")
-        let bodyObject: [String: Any] = ["model": model, "stream": stream, "messages": [["role": "user", "content": content]]]
+        var bodyObject: [String: Any] = ["model": model, "stream": stream, "messages": [["role": "user", "content": content]]]
+        if withTool {
+            let parameters: [String: Any] = [
+                "type": "object", "required": ["city"],
+                "properties": ["city": ["type": "string", "description": "City name"], "unit": ["type": "string", "enum": ["c", "f"]]],
+            ]
+            bodyObject["tools"] = [["type": "function", "function": ["name": "get_weather", "description": "Current weather of a city", "parameters": parameters]]]
+        }
         let bodyData = try JSONSerialization.data(withJSONObject: bodyObject, options: [.sortedKeys])
         let plan = RequestPlan(
             target: target, body: ByteBuffer(bytes: bodyData), apiKey: apiKey, stream: stream, pace: paceSpec,
@@ -63,7 +74,8 @@ struct BenchCommand: AsyncParsableCommand {
         let now = Exchange.nowNs()
         let clock = RunClock(startNs: now, measureFromNs: now + UInt64(warmup * 1e9), endNs: now + UInt64((warmup + duration) * 1e9))
         let loops = (0..<threads).map { _ in group.next() }
-        let loads = loops.map { LoopLoad(loop: $0, plan: plan, clock: clock) }
+        let budget = requests.map { RequestBudget(total: $0) }
+        let loads = loops.map { LoopLoad(loop: $0, plan: plan, clock: clock, budget: budget) }
         let shape: LoadShape
         if let rate {
             shape = .open(ratePerSecond: rate, maxInFlight: maxInFlight)

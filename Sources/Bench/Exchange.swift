@@ -78,6 +78,7 @@ final class Exchange {
         }
         guard let text = OpenAIChunkScanner.content(in: payload), !text.isEmpty else { return }
         contentChunks += 1
+        stats.contentChunksAll += 1
         if recorded {
             stats.contentChunks += 1
             stats.contentBytes += text.count
@@ -104,6 +105,7 @@ final class Exchange {
     func end(cleanly: Bool) -> Outcome {
         let now = Self.nowNs()
         let outcome = judge(cleanly: cleanly, now: now)
+        if outcome == .ok { stats.okAll += 1 }
         guard recorded else { return outcome }
         switch outcome {
         case .ok:

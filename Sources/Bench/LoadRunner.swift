@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -20,11 +21,29 @@ enum LoadShape: Sendable {
     case open(ratePerSecond: Double, maxInFlight: Int)
 }
 
+/// A total number of requests shared by every loop's workers (closed loop, `--requests`).
+final class RequestBudget: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var left: Int
+
+    init(total: Int) { left = total }
+
+    /// True when one more request may start.
+    func take() -> Bool {
+        lock.withLock {
+            guard left > 0 else { return false }
+            left -= 1
+            return true
+        }
+    }
+}
+
 /// Runs the load on one event loop and reports its stats when everything it started has ended.
 final class LoopLoad: @unchecked Sendable {
     let loop: any EventLoop
     let plan: RequestPlan
     let clock: RunClock
+    let budget: RequestBudget?
     let stats = RunStats()
     private let done: EventLoopPromise<RunStats>
     private var running = 0
@@ -33,8 +52,9 @@ final class LoopLoad: @unchecked Sendable {
     private var nextArrivalNs: UInt64 = 0
     private var arrivalsOver = false
 
-    init(loop: any EventLoop, plan: RequestPlan, clock: RunClock) {
+    init(loop: any EventLoop, plan: RequestPlan, clock: RunClock, budget: RequestBudget?) {
         self.loop = loop
+        self.budget = budget
         self.plan = plan
         self.clock = clock
         self.done = loop.makePromise()
@@ -57,7 +77,7 @@ final class LoopLoad: @unchecked Sendable {
 
     private func closedStep(connection: BenchConnection?) {
         let now = Exchange.nowNs()
-        guard now < clock.endNs else {
+        guard now < clock.endNs, budget?.take() ?? true else {
             connection?.close()
             running -= 1
             if running == 0 { finish() }

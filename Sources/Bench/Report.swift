@@ -55,6 +55,8 @@ struct Report {
             ] as [String: Any],
             "rps": (rps * 10).rounded() / 10,
             "content_chunks": stats.contentChunks,
+            "ok_including_warmup": stats.okAll,
+            "content_chunks_including_warmup": stats.contentChunksAll,
             "content_bytes": stats.contentBytes,
             "latency_us": latency,
         ]

@@ -26,6 +26,10 @@ final class RunStats: @unchecked Sendable {
     var problems: [String] = []
     var contentChunks = 0
     var contentBytes = 0
+    /// Every answer that ended well and every content chunk, warm-up included: what a gateway's
+    /// CPU time around the whole run is divided by.
+    var okAll = 0
+    var contentChunksAll = 0
     /// Open loop: arrivals dropped because `--max-in-flight` requests were already running.
     var dropped = 0
 
@@ -47,6 +51,8 @@ final class RunStats: @unchecked Sendable {
         contentChunks += other.contentChunks
         contentBytes += other.contentBytes
         dropped += other.dropped
+        okAll += other.okAll
+        contentChunksAll += other.contentChunksAll
     }
 
     var errorCount: Int { errors.values.reduce(0, +) }

@@ -1,0 +1,83 @@
+"""mix2api-bench against real processes: its JSON report is structurally right (every request
+accounted for, chunks counted, stamps read) and its checks do catch a broken answer. No timing
+is asserted: timing goals belong to bench/run.sh (README "Performance")."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILD_DIR, mock_plugins
+
+BENCH = BUILD_DIR / "mix2api-bench"
+PACE = "ttft_ms=5,chunks=6,gap_ms=2,chunk_bytes=40"
+
+
+def run_bench(tmp_path: Path, url: str, *args: str) -> dict:
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [str(BENCH), "--url", url, "--duration", "1.5", "--warmup", "0.3", "--concurrency", "3", "--timeout-ms", "10000",
+         "--format", "none", "--json", str(out), *args],
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(out.read_text())
+
+
+def assert_all_ok(report: dict) -> None:
+    requests = report["requests"]
+    assert requests["started"] > 0, report
+    assert requests["errors"] == 0 and requests["by_kind"] == {}, report
+    assert requests["ok"] == requests["started"], report
+    assert report["latency_us"]["total"]["count"] == requests["ok"]
+    assert report["latency_us"]["ttft"]["count"] == requests["ok"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _bench_built():
+    if not BENCH.exists():
+        pytest.fail(f"{BENCH} is missing: swift build builds it")
+
+
+def test_paced_mock_stream_is_counted_chunk_by_chunk(start_server, tmp_path):
+    s = start_server(mock_plugins())
+    report = run_bench(tmp_path, f"{s.base_url}/v1", "--model", "mock-paced", "--pace", PACE, "--with-tool")
+    assert_all_ok(report)
+    ok = report["requests"]["ok"]
+    # Six stamped chunks per answer, each read and timed; five gaps between them.
+    assert report["content_chunks"] == 6 * ok
+    assert report["latency_us"]["chunk_delay"]["count"] == 6 * ok
+    assert report["latency_us"]["gap"]["count"] == 5 * ok
+    assert report["content_bytes"] == 40 * 6 * ok
+    assert report["load"] == {"mode": "closed", "concurrency": 3, "ramp_seconds": 0.0}
+    for p in ("p50", "p90", "p99", "p99_9", "max"):
+        assert isinstance(report["latency_us"]["chunk_delay"][p], int)
+
+
+def test_direct_sim_route_and_json_answers(start_sim, tmp_path):
+    sim = start_sim("--no-auth")
+    streamed = run_bench(tmp_path, f"{sim.base_url}/v1", "--model", "bench", "--pace", PACE)
+    assert_all_ok(streamed)
+    assert streamed["content_chunks"] == 6 * streamed["requests"]["ok"]
+    whole = run_bench(tmp_path, f"{sim.base_url}/v1", "--model", "bench", "--pace", PACE, "--no-stream")
+    assert_all_ok(whole)
+    assert whole["content_chunks"] == 0 and whole["content_bytes"] == 40 * 6 * whole["requests"]["ok"]
+
+
+def test_a_wrong_answer_is_an_integrity_error_not_a_success(start_server, tmp_path):
+    s = start_server(mock_plugins())
+    report = run_bench(tmp_path, f"{s.base_url}/v1", "--model", "mock-short", "--expect-content", "Hello from somewhere else.")
+    requests = report["requests"]
+    assert requests["ok"] == 0 and requests["started"] > 0, report
+    assert requests["by_kind"] == {"integrity": requests["started"]}, report
+    assert "content differs" in requests["problems"][0]
+
+
+def test_a_mid_stream_error_chunk_is_an_error(start_server, tmp_path):
+    s = start_server(mock_plugins())
+    # mock-error-mid sends deltas, then an error chunk and [DONE]: an error, not a success.
+    report = run_bench(tmp_path, f"{s.base_url}/v1", "--model", "mock-error-mid")
+    assert report["requests"]["ok"] == 0
+    assert set(report["requests"]["by_kind"]) == {"error_chunk"}, report

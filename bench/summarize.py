@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Summarizes one bench/run.sh output folder as Markdown (stdout) and summary.json.
+
+Every figure is the median over the rounds of that run. "Added" figures are paired per round:
+(gateway run's percentile) - (direct run's percentile in the same round).
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+
+def load(folder: Path):
+    runs = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name.endswith(".proc.json") or path.name in ("summary.json", "many.idle.json"):
+            continue
+        report = json.loads(path.read_text())
+        proc_path = path.with_name(path.name[:-5] + ".proc.json")
+        report["proc"] = json.loads(proc_path.read_text()) if proc_path.exists() else None
+        name = path.name[:-5]
+        base, _, round_tag = name.rpartition(".r")
+        if not base or not round_tag.isdigit():
+            base, round_tag = name, "1"
+        runs.setdefault(base, {})[int(round_tag)] = report
+    return runs
+
+
+def pct(report, metric, p):
+    return report["latency_us"][metric].get(p)
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def cpu_seconds(report):
+    proc = report.get("proc")
+    if not proc:
+        return None
+    return proc["cpu_ticks"] / proc["ticks_per_second"]
+
+
+def per(report, what):
+    cpu = cpu_seconds(report)
+    count = report.get(what) or 0
+    if cpu is None or count == 0:
+        return None
+    return cpu / count * 1e6
+
+
+def ms(us):
+    return "–" if us is None else f"{us / 1000:.2f}"
+
+
+def num(v, fmt="{:.1f}"):
+    return "–" if v is None else fmt.format(v)
+
+
+def main():
+    folder = Path(sys.argv[1])
+    runs = load(folder)
+    summary = {"folder": str(folder), "scenarios": {}}
+    out = []
+    conditions = folder / "conditions.txt"
+    if conditions.exists():
+        out.append("```\n" + conditions.read_text().strip() + "\n```\n")
+
+    out.append("| run | rounds | ok/s | errors | cut | TTFT p50 | TTFT p99 | gap p99 | chunk delay p50 | chunk delay p99 | chunk delay p99.9 | total p99 | CPU µs/request | CPU µs/chunk |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, rounds in sorted(runs.items()):
+        reports = list(rounds.values())
+        row = {
+            "rounds": len(reports),
+            "rps": median([r["rps"] for r in reports]),
+            "errors": sum(r["requests"]["errors"] for r in reports),
+            "cut": sum(r["requests"]["cut_streams"] for r in reports),
+            "ttft_p50": median([pct(r, "ttft", "p50") for r in reports]),
+            "ttft_p99": median([pct(r, "ttft", "p99") for r in reports]),
+            "gap_p99": median([pct(r, "gap", "p99") for r in reports]),
+            "delay_p50": median([pct(r, "chunk_delay", "p50") for r in reports]),
+            "delay_p99": median([pct(r, "chunk_delay", "p99") for r in reports]),
+            "delay_p999": median([pct(r, "chunk_delay", "p99_9") for r in reports]),
+            "total_p99": median([pct(r, "total", "p99") for r in reports]),
+            "cpu_us_per_request": median([per(r, "ok_including_warmup") for r in reports]),
+            "cpu_us_per_chunk": median([per(r, "content_chunks_including_warmup") for r in reports]),
+        }
+        summary["scenarios"][name] = row
+        out.append(
+            f"| {name} | {row['rounds']} | {num(row['rps'])} | {row['errors']} | {row['cut']} | {ms(row['ttft_p50'])} | {ms(row['ttft_p99'])} | "
+            f"{ms(row['gap_p99'])} | {ms(row['delay_p50'])} | {ms(row['delay_p99'])} | {ms(row['delay_p999'])} | {ms(row['total_p99'])} | "
+            f"{num(row['cpu_us_per_request'])} | {num(row['cpu_us_per_chunk'], '{:.2f}')} |"
+        )
+    out.append("\nLatencies in ms. CPU: the gateway process's utime+stime over the run (warm-up included) divided by its answers or content chunks; for `paced-direct` it is site-sim's.\n")
+
+    # Added delay vs direct, paired per round.
+    direct = runs.get("paced-direct", {})
+    compare = []
+    for gateway in ("paced-site", "paced-mock"):
+        rounds = runs.get(gateway, {})
+        paired = [(rounds[k], direct[k]) for k in rounds if k in direct]
+        if not paired:
+            continue
+        added = {
+            "added_ttft_p50_us": median([pct(g, "ttft", "p50") - pct(d, "ttft", "p50") for g, d in paired]),
+            "added_ttft_p99_us": median([pct(g, "ttft", "p99") - pct(d, "ttft", "p99") for g, d in paired]),
+            "added_chunk_delay_p50_us": median([pct(g, "chunk_delay", "p50") - pct(d, "chunk_delay", "p50") for g, d in paired]),
+            "added_chunk_delay_p99_us": median([pct(g, "chunk_delay", "p99") - pct(d, "chunk_delay", "p99") for g, d in paired]),
+            "ttft_p99_ratio": median([pct(g, "ttft", "p99") / pct(d, "ttft", "p99") for g, d in paired]),
+            "chunk_delay_p99_ratio": median([pct(g, "chunk_delay", "p99") / max(1, pct(d, "chunk_delay", "p99")) for g, d in paired]),
+            "rps_ratio": median([g["rps"] / d["rps"] for g, d in paired if d["rps"]]),
+        }
+        summary["scenarios"].setdefault("added", {})[gateway] = added
+        compare.append((gateway, added))
+    if compare:
+        out.append("| vs direct (paired per round) | added TTFT p50 | added TTFT p99 | added chunk delay p50 | added chunk delay p99 | TTFT p99 ratio | chunk delay p99 ratio | ok/s ratio |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for gateway, a in compare:
+            out.append(
+                f"| {gateway} | {ms(a['added_ttft_p50_us'])} | {ms(a['added_ttft_p99_us'])} | {ms(a['added_chunk_delay_p50_us'])} | "
+                f"{ms(a['added_chunk_delay_p99_us'])} | {num(a['ttft_p99_ratio'], '{:.3f}')} | {num(a['chunk_delay_p99_ratio'], '{:.2f}')} | {num(a['rps_ratio'], '{:.3f}')} |"
+            )
+        out.append("")
+
+    for kind in ("instant", "instant-json"):
+        mine, theirs = runs.get(f"{kind}-mix2api", {}), runs.get(f"{kind}-litellm", {})
+        paired = [(mine[k], theirs[k]) for k in mine if k in theirs]
+        if not paired:
+            continue
+        ratio = median([m["rps"] / t["rps"] for m, t in paired if t["rps"]])
+        p99_m = median([pct(m, "total", "p99") for m, _ in paired])
+        p99_t = median([pct(t, "total", "p99") for _, t in paired])
+        summary["scenarios"].setdefault("vs_litellm", {})[kind] = {"rps_ratio": ratio, "total_p99_mix2api_us": p99_m, "total_p99_litellm_us": p99_t}
+        out.append(f"- {kind}: mix2api sustains **{num(ratio)}×** LiteLLM's requests per second (same closed loop); total p99 {ms(p99_m)} ms vs {ms(p99_t)} ms.")
+
+    many = runs.get("many-site", {})
+    idle_path = folder / "many.idle.json"
+    if many and idle_path.exists():
+        report = list(many.values())[0]
+        idle = json.loads(idle_path.read_text())
+        streams = idle["streams"]
+        hwm = report["proc"]["hwm_kib"] if report.get("proc") else None
+        entry = {
+            "streams": streams,
+            "ok": report["requests"]["ok"],
+            "errors": report["requests"]["errors"],
+            "cut": report["requests"]["cut_streams"],
+            "by_kind": report["requests"]["by_kind"],
+            "hwm_kib": hwm,
+            "idle_rss_kib": idle["idle_rss_kib"],
+            "kib_per_stream": None if hwm is None else hwm / streams,
+            "kib_per_stream_above_idle": None if hwm is None else (hwm - idle["idle_rss_kib"]) / streams,
+            "chunk_delay_p99_us": pct(report, "chunk_delay", "p99"),
+            "gap_p99_us": pct(report, "gap", "p99"),
+            "cpu_us_per_chunk": per(report, "content_chunks_including_warmup"),
+        }
+        summary["scenarios"]["many"] = entry
+        out.append(
+            f"- {streams} concurrent streams through mix2api + site driver (20 ms gap): {entry['ok']} answers ok, {entry['errors']} errors "
+            f"({entry['cut']} cut){'' if not entry['by_kind'] else ' ' + json.dumps(entry['by_kind'])}; peak RSS {num(hwm, '{:.0f}')} KiB = "
+            f"{num(entry['kib_per_stream'])} KiB per stream ({num(entry['kib_per_stream_above_idle'])} KiB above the idle process); "
+            f"chunk delay p99 {ms(entry['chunk_delay_p99_us'])} ms; gap p99 {ms(entry['gap_p99_us'])} ms; CPU {num(entry['cpu_us_per_chunk'], '{:.2f}')} µs per chunk."
+        )
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
