@@ -17,15 +17,14 @@ public struct ToolCallDetector: Sendable {
     public static let open = "<tool_calls>"
     public static let close = "</tool_calls>"
     /// What starts a block: the wrapper, or an invoke without it (kept as part of the block).
-    private static let openers: [(scalars: [Unicode.Scalar], keep: Bool)] = [
-        (Array(open.unicodeScalars), false), (Array("<invoke".unicodeScalars), true),
-    ]
+    private static let openers: [(bytes: [UInt8], keep: Bool)] = [(Array(open.utf8), false), (Array("<invoke".utf8), true)]
+    private static let closeBytes = Array(close.utf8)
 
     private enum State { case text, block, done }
     private var state = State.text
-    private var held = ""            // a prefix of "<tool_calls>" not yet known to be one
-    private var heldCount = 0
-    private var blockBuffer = ""
+    /// A prefix of an opener not yet known to be one (it may span deltas).
+    private var held: [UInt8] = []
+    private var blockBuffer: [UInt8] = []
     // Markdown context, so examples inside code are not calls.
     private enum LineState { case start, backticks(Int), content, fenceInfo }
     private var line = LineState.start
@@ -38,78 +37,99 @@ public struct ToolCallDetector: Sendable {
 
     public var isDone: Bool { state == .done }
 
+    /// Reads the delta's UTF-8 bytes. Every byte that matters (`<`, the openers' letters, `>`,
+    /// backticks, line ends, indentation) is ASCII, and the bytes of a multi-byte scalar never
+    /// match one, so this decides exactly as a scalar-by-scalar reading would; text goes out as
+    /// slices of the delta instead of being rebuilt scalar by scalar (README "Performance").
     public mutating func feed(_ delta: String) -> [Output] {
+        guard state != .done else { return [] }
         var out: [Output] = []
-        var text = ""
-        func emitText() {
-            if !text.isEmpty { out.append(.text(text)) }
-            text = ""
-        }
-        for scalar in delta.unicodeScalars {
-            switch state {
-            case .done:
-                emitText()
-                return out
-            case .block:
-                blockBuffer.unicodeScalars.append(scalar)
-                if scalar == ">", blockBuffer.hasSuffix(Self.close) {
-                    out.append(.block(String(blockBuffer.dropLast(Self.close.count))))
-                    blockBuffer = ""
-                    state = .done
-                    return out
-                }
-            case .text:
-                if heldCount > 0 || (scalar == "<" && !inFence && !inInlineCode) {
-                    if let opener = Self.openers.first(where: { heldCount < $0.scalars.count && $0.scalars[heldCount] == scalar && Self.startsWith($0.scalars, held) }) {
-                        held.unicodeScalars.append(scalar)
-                        heldCount += 1
-                        if heldCount == opener.scalars.count {
-                            emitText()
-                            blockBuffer = opener.keep ? held : ""
-                            held = ""
-                            heldCount = 0
-                            state = .block
-                            sawBlock = true
-                        }
-                        continue
-                    }
-                    // Not an opening tag after all: what was held is ordinary text.
-                    for h in held.unicodeScalars { track(h) }
-                    text += held
-                    held = ""
-                    heldCount = 0
-                    if scalar == "<" && !inFence && !inInlineCode {
-                        held = "<"
-                        heldCount = 1
-                        continue
-                    }
-                }
-                track(scalar)
-                text.unicodeScalars.append(scalar)
-            }
-        }
-        emitText()
+        var delta = delta
+        delta.withUTF8 { feed(bytes: $0, into: &out) }
         return out
     }
 
-    private static func startsWith(_ pattern: [Unicode.Scalar], _ prefix: String) -> Bool {
+    private mutating func feed(bytes b: UnsafeBufferPointer<UInt8>, into out: inout [Output]) {
+        // Text of this delta not yet sent starts at `runStart`; `carried` is held text from
+        // earlier deltas that turned out to be plain and goes out before it.
+        var runStart = 0
+        var carried: [UInt8] = []
+        // Where the current held prefix began in this delta (nil: it began in an earlier one).
+        var heldStart: Int? = held.isEmpty ? 0 : nil
+        func emitText(upTo end: Int) {
+            guard !carried.isEmpty || end > runStart else { return }
+            var text = String(decoding: carried, as: UTF8.self)
+            if end > runStart { text += String(decoding: UnsafeBufferPointer(rebasing: b[runStart..<end]), as: UTF8.self) }
+            out.append(.text(text))
+            carried = []
+        }
         var i = 0
-        for scalar in prefix.unicodeScalars {
-            guard i < pattern.count, pattern[i] == scalar else { return false }
+        while i < b.count {
+            let byte = b[i]
+            switch state {
+            case .done:
+                return
+            case .block:
+                blockBuffer.append(byte)
+                if byte == UInt8(ascii: ">"), blockBuffer.count >= Self.closeBytes.count, blockBuffer.suffix(Self.closeBytes.count).elementsEqual(Self.closeBytes) {
+                    out.append(.block(String(decoding: blockBuffer.dropLast(Self.closeBytes.count), as: UTF8.self)))
+                    blockBuffer = []
+                    state = .done
+                    return
+                }
+            case .text:
+                if !held.isEmpty || (byte == UInt8(ascii: "<") && !inFence && !inInlineCode) {
+                    if let opener = Self.openers.first(where: { held.count < $0.bytes.count && $0.bytes[held.count] == byte && $0.bytes.starts(with: held) }) {
+                        if held.isEmpty { heldStart = i }
+                        held.append(byte)
+                        if held.count == opener.bytes.count {
+                            // The text before the opener goes out; the opener starts the block.
+                            emitText(upTo: heldStart ?? 0)
+                            blockBuffer = opener.keep ? held : []
+                            held = []
+                            state = .block
+                            sawBlock = true
+                        }
+                        i += 1
+                        continue
+                    }
+                    // Not an opening tag after all: what was held is ordinary text.
+                    for h in held { track(h) }
+                    if heldStart == nil {
+                        // It began in an earlier delta: its bytes from there go out first.
+                        carried = Array(held.prefix(held.count - i))
+                    }
+                    held = []
+                    if byte == UInt8(ascii: "<") && !inFence && !inInlineCode {
+                        heldStart = i
+                        held = [byte]
+                        i += 1
+                        continue
+                    }
+                }
+                track(byte)
+            }
             i += 1
         }
-        return true
+        guard state == .text else { return }
+        if held.isEmpty {
+            emitText(upTo: b.count)
+        } else if let start = heldStart {
+            emitText(upTo: start)
+        } else {
+            emitText(upTo: 0)
+        }
     }
 
     /// The upstream ended: release a held tail, or report a block that never closed.
     public mutating func finish() -> [Output] {
         switch state {
         case .text:
-            defer { held = ""; heldCount = 0; state = .done }
-            return held.isEmpty ? [] : [.text(held)]
+            defer { held = []; state = .done }
+            return held.isEmpty ? [] : [.text(String(decoding: held, as: UTF8.self))]
         case .block:
             state = .done
-            return [.unterminated(blockBuffer)]
+            return [.unterminated(String(decoding: blockBuffer, as: UTF8.self))]
         case .done:
             return []
         }
@@ -117,8 +137,8 @@ public struct ToolCallDetector: Sendable {
 
     /// Markdown state: a line that starts with ``` (after indentation) opens or closes a fence,
     /// whatever info string follows; single backticks toggle inline code within a line.
-    private mutating func track(_ s: Unicode.Scalar) {
-        if s == "\n" {
+    private mutating func track(_ s: UInt8) {
+        if s == UInt8(ascii: "\n") {
             if case .backticks(let n) = line, n >= 3 { inFence.toggle() }
             line = .start
             inInlineCode = false
@@ -128,14 +148,14 @@ public struct ToolCallDetector: Sendable {
         case .fenceInfo:
             return
         case .start:
-            if s == " " || s == "\t" { return }
-            if s == "`" {
+            if s == UInt8(ascii: " ") || s == UInt8(ascii: "\t") { return }
+            if s == UInt8(ascii: "`") {
                 line = .backticks(1)
                 return
             }
             line = .content
         case .backticks(let n):
-            if s == "`" {
+            if s == UInt8(ascii: "`") {
                 line = .backticks(n + 1)
                 return
             }
@@ -147,7 +167,7 @@ public struct ToolCallDetector: Sendable {
             if !inFence && n % 2 == 1 { inInlineCode.toggle() }
             line = .content
         case .content:
-            if s == "`" && !inFence { inInlineCode.toggle() }
+            if s == UInt8(ascii: "`") && !inFence { inInlineCode.toggle() }
         }
     }
 }
