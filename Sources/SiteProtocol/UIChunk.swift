@@ -36,6 +36,7 @@ public enum UIChunkDecoder {
     /// Usually one chunk; two when a chunk also carries metadata the driver needs (a `finish` with
     /// session ids or usage in it), the extra one first.
     public static func decode(_ payload: String) -> [SiteChunk] {
+        if let text = TextDeltaFastPath.delta(in: payload) { return [.textDelta(text)] }
         // Payloads rarely have surrounding space; skip the copy then (this runs once per token).
         let trimmed = payload.first?.isWhitespace == false && payload.last?.isWhitespace == false ? payload : payload.trimmingWhitespace()
         if trimmed == "[DONE]" { return [.done] }
