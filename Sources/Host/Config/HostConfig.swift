@@ -18,6 +18,7 @@ public struct HostConfig: Sendable {
     public var idleTimeoutMs = 120_000
     public var totalTimeoutMs = 1_800_000
     public var keepAliveMs = 15_000
+    public var streamBufferBytes = 32 * 1024
     public var shutdownGraceMs = 30_000
     public var logLevel = "info"
     public var logHeaders = false
@@ -43,6 +44,7 @@ public struct HostConfig: Sendable {
         "SESSION_STORE_MODE", "REDIS_URL", "REDIS_CONNECT_TIMEOUT_MS", "REDIS_COMMAND_TIMEOUT_MS", "REDIS_SESSION_PREFIX", "REDIS_POOL_SIZE",
         "MIX2API_MESSAGES_DEFAULT_MODEL",
         "MIX2API_TRACE_SAMPLE_PERCENT", "MIX2API_TRACE_DIR",
+        "MIX2API_STREAM_BUFFER_BYTES",
     ]
 
     public static func load(from env: [String: String], executableDirectory: String) throws(Invalid) -> HostConfig {
@@ -79,6 +81,7 @@ public struct HostConfig: Sendable {
         c.totalTimeoutMs = try int(env, "MIX2API_TOTAL_TIMEOUT_MS", default: 1_800_000, range: 1...86_400_000)
         c.keepAliveMs = try int(env, "MIX2API_KEEPALIVE_MS", default: 15_000, range: 100...600_000)
         c.shutdownGraceMs = try int(env, "MIX2API_SHUTDOWN_GRACE_MS", default: 30_000, range: 0...3_600_000)
+        c.streamBufferBytes = try int(env, "MIX2API_STREAM_BUFFER_BYTES", default: 32 * 1024, range: 1024...(64 << 20))
         if let v = env["MIX2API_LOG_LEVEL"], !v.isEmpty {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v.lowercased()) else {
                 throw Invalid(setting: "MIX2API_LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical")

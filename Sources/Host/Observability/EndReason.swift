@@ -15,6 +15,9 @@ public enum EndReason: String, Sendable, CaseIterable {
     /// A request that ended without being classified: a bug in the host, counted so the SLO
     /// "attribution" can see it (it must stay 0). Access records start with it.
     case unknown
+    /// The client read slower than the answer came and its stream outgrew the per-stream buffer
+    /// (`MIX2API_STREAM_BUFFER_BYTES`): the answer was given up. The client's doing, like an abort.
+    case clientTooSlow = "client_too_slow"
 }
 
 /// The one place that maps failures to what the client sees (client-contracts.md, "Errors").
@@ -73,6 +76,12 @@ public struct ClientError: Error, Sendable {
 
     static let shuttingDown = ClientError(
         status: 503, type: "server_error", code: "shutting_down", message: "this instance is shutting down; retry the request", endReason: .unavailable)
+
+    static func tooSlow(budget: Int) -> ClientError {
+        ClientError(
+            status: 503, type: "server_error", code: "client_too_slow",
+            message: "the client read the stream too slowly: more than \(budget) bytes were waiting for it", endReason: .clientTooSlow)
+    }
 
     static func driverBroke(_ what: String) -> ClientError {
         ClientError(status: 500, type: "server_error", code: "driver_error", message: what, endReason: .driverError)

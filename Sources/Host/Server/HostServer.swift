@@ -34,7 +34,8 @@ public final class HostServer: Sendable {
         self.auth = InboundAuth(mode: config.authMode, tokens: config.bearerTokens)
         self.limits = .init(
             firstEvent: .milliseconds(Int64(config.firstEventTimeoutMs)), idle: .milliseconds(Int64(config.idleTimeoutMs)),
-            total: .milliseconds(Int64(config.totalTimeoutMs)), keepAlive: .milliseconds(Int64(config.keepAliveMs)))
+            total: .milliseconds(Int64(config.totalTimeoutMs)), keepAlive: .milliseconds(Int64(config.keepAliveMs)),
+            bufferBytes: config.streamBufferBytes)
     }
 
     public var isDraining: Bool { draining.withLockedValue { $0 } }

@@ -22,6 +22,11 @@ enum BufferedResponder {
                 exchange.cancelDriver()
                 return .clientGone
             }
+            if batch.overflowed {
+                // Not reached today (nothing waits on a client here), but never a busy loop.
+                exchange.cancelDriver()
+                return .failed(.tooSlow(budget: exchange.sink.budgetBytes))
+            }
             let (events, failure) = pipeline.process(batch.events, clientHasSeenAnswer: false)
             for event in events {
                 switch event {

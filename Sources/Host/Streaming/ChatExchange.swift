@@ -11,6 +11,8 @@ final class ChatExchange: @unchecked Sendable {
         var idle: TimeAmount
         var total: TimeAmount
         var keepAlive: TimeAmount
+        /// Per-stream budget of events waiting for a slow client (EventSink).
+        var bufferBytes = EventSink.defaultBudgetBytes
     }
 
     /// What a timer wake-up found to be due.
@@ -45,12 +47,20 @@ final class ChatExchange: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.limits = limits
         self.inFlight = inFlight
-        self.sinkBox = NIOLockedValueBox(EventSink(requestID: request.requestID))
+        self.sinkBox = NIOLockedValueBox(EventSink(requestID: request.requestID, budgetBytes: limits.bufferBytes))
         self.lastEventAt = startedAt
+    }
+
+    /// A sink that overflows stops the driver from the event loop (never re-entering the driver
+    /// from inside its own emit).
+    private func armOverflow(_ sink: EventSink) {
+        let loop = eventLoop
+        sink.onOverflow = { [weak self] in loop.execute { self?.cancelDriver() } }
     }
 
     /// Starts the driver stream; false when the driver refused (no event will come).
     func start() -> Bool {
+        armOverflow(sink)
         let toolMode = driver.capabilities.nativeTools ? "native" : "text"
         streamID = driver.start(sink: sink, requestJSON: request.driverJSON(toolMode: toolMode))
         if streamID != nil { inFlight?.add(sink) }
@@ -65,7 +75,7 @@ final class ChatExchange: @unchecked Sendable {
         timer?.cancel()
         timer = nil
         timerDeadline = nil
-        sinkBox.withLockedValue { $0 = EventSink(requestID: newRequest.requestID) }
+        sinkBox.withLockedValue { [limits] in $0 = EventSink(requestID: newRequest.requestID, budgetBytes: limits.bufferBytes) }
         cancelled.withLockedValue { $0 = false }
         request = newRequest
         lastEventAt = .now()

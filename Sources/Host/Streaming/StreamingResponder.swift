@@ -73,6 +73,12 @@ enum StreamingResponder {
                 state.end(.clientAbort, status: 499)
                 return Response(status: .init(code: 499))
             }
+            if batch.overflowed {
+                exchange.cancelDriver()
+                let error = ClientError.tooSlow(budget: exchange.sink.budgetBytes)
+                state.end(error.endReason, status: error.status, error: error.message)
+                return errorResponse(error)
+            }
             let (events, failure) = state.pipeline.process(batch.events, clientHasSeenAnswer: false)
             if let failure {
                 state.end(failure.endReason, status: failure.status, error: failure.message)
@@ -132,6 +138,9 @@ enum StreamingResponder {
             guard !state.pending.isEmpty else { return true }
             let buffer = ByteBuffer(bytes: state.pending)
             state.pending.removeAll(keepingCapacity: true)
+            let sink = exchange.sink
+            sink.writerWaiting(true)
+            defer { sink.writerWaiting(false) }
             do {
                 try await writer.write(buffer)
                 exchange.lastWriteAt = .now()
@@ -200,6 +209,14 @@ enum StreamingResponder {
                 endError = failure.message
                 finished = true
             }
+            if !finished, batch.overflowed {
+                exchange.cancelDriver()
+                let error = ClientError.tooSlow(budget: exchange.sink.budgetBytes)
+                state.encoder.fail(error, into: &state.pending)
+                endReason = error.endReason
+                endError = error.message
+                finished = true
+            }
             if !finished {
                 switch due {
                 case .keepAlive:
@@ -218,12 +235,13 @@ enum StreamingResponder {
             }
             if !(await flush()) {
                 exchange.cancelDriver()
-                endReason = .clientAbort
+                // A client that stopped reading and then left is the slow client, not an abort.
+                endReason = exchange.sink.hasOverflowed ? .clientTooSlow : .clientAbort
                 break
             }
         }
-        if endReason == .clientAbort {
-            state.end(.clientAbort)
+        if endReason == .clientAbort || (endReason == .clientTooSlow && endError == nil) {
+            state.end(endReason)
             return
         }
         do { try await writer.finish(nil) } catch {
