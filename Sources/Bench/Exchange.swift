@@ -2,7 +2,8 @@ import BenchStamp
 import NIOCore
 
 /// One request and what came back, measured as it arrives. Lives on its connection's event loop.
-final class Exchange {
+/// Confined to its event loop (hence unchecked).
+final class Exchange: @unchecked Sendable {
     enum Outcome: Equatable {
         case ok
         case failed(kind: String, detail: String?)

@@ -139,7 +139,7 @@ final class LoopLoad: @unchecked Sendable {
 
     /// Runs `exchange` on `connection` (or a new one); `then` gets the connection back if it can
     /// carry another request.
-    private func withConnection(_ connection: BenchConnection?, exchange: Exchange, then: @escaping (BenchConnection?) -> Void) {
+    private func withConnection(_ connection: BenchConnection?, exchange: Exchange, then: @escaping @Sendable (BenchConnection?) -> Void) {
         if let connection, !connection.closed {
             connection.send(exchange) { _, reusable in then(reusable ? connection : nil) }
             return
