@@ -3,9 +3,18 @@ import Foundation
 
 /// All of the driver's HTTP on one thread: libcurl's multi interface drives every transfer, so a
 /// thousand concurrent streams need one thread, not a thousand. Other threads hand work over
-/// through a locked queue and wake the loop with `curl_multi_wakeup`.
+/// through a locked queue and wake the loop through an eventfd.
+///
+/// Event-driven (curl's multi_socket API over epoll): a wake-up costs only the sockets that are
+/// ready, not every transfer. With `curl_multi_perform` + `curl_multi_poll` each of thousands of
+/// chunks a second polled and checked all running transfers (README "Performance").
 final class CurlEngine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
+    private let epoll: Int32
+    private let wake: Int32
+    /// When curl wants `socket_action(TIMEOUT)` next (engine thread only; nil: no timer).
+    private var curlDeadlineNs: UInt64?
+    private var lastSweepNs: UInt64 = 0
     private let lock = NSLock()
     private var incoming: [HTTPTransfer] = []
     private var cancelling: [ObjectIdentifier] = []
@@ -18,7 +27,15 @@ final class CurlEngine: @unchecked Sendable {
     init(maxConnectionsPerHost: Int = 0) {
         _ = Self.globalInit
         multi = curl_multi_init()!
+        epoll = m2a_epoll_create()
+        wake = m2a_eventfd_create()
+        _ = m2a_epoll_watch(epoll, wake, 1, 0)
         if maxConnectionsPerHost > 0 { _ = m2a_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost) }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = m2a_curl_multi_setopt_socketfunction(multi, CurlEngine.socketCallback)
+        _ = m2a_curl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, me)
+        _ = m2a_curl_multi_setopt_timerfunction(multi, CurlEngine.timerCallback)
+        _ = m2a_curl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, me)
         let t = Thread { [unowned self] in self.loop() }
         t.name = "site-driver-curl"
         thread = t
@@ -28,23 +45,25 @@ final class CurlEngine: @unchecked Sendable {
     /// Runs `transfer`; its callbacks come on the engine thread.
     func submit(_ transfer: HTTPTransfer) {
         lock.withLock { incoming.append(transfer) }
-        curl_multi_wakeup(multi)
+        m2a_eventfd_signal(wake)
     }
 
     /// Stops `transfer` as soon as the loop sees it; its `onEnd(.cancelled)` still comes.
     func cancel(_ transfer: HTTPTransfer) {
         lock.withLock { cancelling.append(ObjectIdentifier(transfer)) }
-        curl_multi_wakeup(multi)
+        m2a_eventfd_signal(wake)
     }
 
     /// Ends the loop (running transfers end as cancelled). Used when the driver is destroyed.
     func shutdown() {
         lock.withLock { stopped = true }
-        curl_multi_wakeup(multi)
+        m2a_eventfd_signal(wake)
     }
 
     private func loop() {
         var stillRunning: Int32 = 0
+        var fds = [Int32](repeating: 0, count: 256)
+        var masks = [Int32](repeating: 0, count: 256)
         while true {
             let (add, cancel, stop) = lock.withLock { () -> ([HTTPTransfer], [ObjectIdentifier], Bool) in
                 defer {
@@ -58,14 +77,36 @@ final class CurlEngine: @unchecked Sendable {
             if stop {
                 for t in Array(running.values) { finish(t, .cancelled) }
                 curl_multi_cleanup(multi)
+                close(epoll)
+                close(wake)
                 return
             }
-            curl_multi_perform(multi, &stillRunning)
-            collectCompleted()
-            enforceTimeouts()
             // Wake at least every 100 ms so the idle and first-byte clocks are checked.
-            var fds: Int32 = 0
-            curl_multi_poll(multi, nil, 0, 100, &fds)
+            var timeoutMs: Int32 = 100
+            if let deadline = curlDeadlineNs {
+                let now = DispatchTime.now().uptimeNanoseconds
+                timeoutMs = deadline <= now ? 0 : Int32(min(100, (deadline - now + 999_999) / 1_000_000))
+            }
+            let ready = fds.withUnsafeMutableBufferPointer { f in
+                masks.withUnsafeMutableBufferPointer { m in m2a_epoll_wait(epoll, f.baseAddress, m.baseAddress, Int32(f.count), timeoutMs) }
+            }
+            for i in 0..<Int(max(0, ready)) {
+                if fds[i] == wake {
+                    m2a_eventfd_drain(wake)
+                    continue
+                }
+                _ = m2a_curl_multi_socket_action(multi, fds[i], masks[i], &stillRunning)
+            }
+            if let deadline = curlDeadlineNs, deadline <= DispatchTime.now().uptimeNanoseconds {
+                curlDeadlineNs = nil
+                _ = m2a_curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &stillRunning)
+            }
+            collectCompleted()
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now - lastSweepNs >= 100_000_000 {
+                lastSweepNs = now
+                enforceTimeouts()
+            }
         }
     }
 
@@ -164,6 +205,25 @@ final class CurlEngine: @unchecked Sendable {
     }
 
     // MARK: libcurl callbacks (engine thread)
+
+    /// curl says which sockets to watch for what (CURL_POLL_IN 1, OUT 2, INOUT 3, REMOVE 4).
+    private static let socketCallback: @convention(c) (UnsafeMutableRawPointer?, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32 = {
+        _, fd, what, user, _ in
+        guard let user else { return -1 }
+        let engine = Unmanaged<CurlEngine>.fromOpaque(user).takeUnretainedValue()
+        let watchIn: Int32 = what == 1 || what == 3 ? 1 : 0
+        let watchOut: Int32 = what == 2 || what == 3 ? 1 : 0
+        _ = m2a_epoll_watch(engine.epoll, fd, watchIn, watchOut)
+        return 0
+    }
+
+    /// curl's one timer: -1 none, 0 at once, else in that many milliseconds.
+    private static let timerCallback: @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32 = { _, ms, user in
+        guard let user else { return -1 }
+        let engine = Unmanaged<CurlEngine>.fromOpaque(user).takeUnretainedValue()
+        engine.curlDeadlineNs = ms < 0 ? nil : DispatchTime.now().uptimeNanoseconds + UInt64(ms) * 1_000_000
+        return 0
+    }
 
     private static let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { data, size, count, user in
         guard let user else { return 0 }

@@ -12,5 +12,7 @@ CURLcode m2a_curl_setopt_header(CURL *easy, size_t (*callback)(char *, size_t, s
 CURLcode m2a_curl_getinfo_long(CURL *easy, CURLINFO info, long *value);
 CURLcode m2a_curl_getinfo_ptr(CURL *easy, CURLINFO info, void **value);
 CURLMcode m2a_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
+/* The event-driven loop's pieces (epoll, eventfd, multi_socket). */
+#include "socket_events.h"
 
 #endif
