@@ -114,11 +114,14 @@ let package = Package(
             path: "Sources/Bench"),
         // The same hot paths as a plain loop, for valgrind --tool=callgrind (README "Performance").
         .executableTarget(
-            name: "HotPathsProfile", dependencies: ["ToolProtocol", "SiteProtocol", "JSONCore"], path: "Benchmarks/Profile"),
+            name: "HotPathsProfile", dependencies: ["ToolProtocol", "SiteProtocol", "JSONCore", "Host", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], path: "Benchmarks/Profile"),
         // Micro-benchmarks of the per-delta hot paths: `swift package benchmark` (see README).
         .executableTarget(
             name: "HotPaths",
-            dependencies: ["ToolProtocol", "SiteProtocol", "JSONCore", .product(name: "Benchmark", package: "package-benchmark")],
+            dependencies: [
+                "ToolProtocol", "SiteProtocol", "JSONCore", "Host", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
             path: "Benchmarks/HotPaths",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]),
         .testTarget(

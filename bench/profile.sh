@@ -54,5 +54,7 @@ micro parser 200 "1.8 KB <tool_calls> block"
 micro detector 200 "answer with a call (265 deltas)"
 micro detector-plain 200 "200 plain deltas"
 micro site-frame 20000 "site text-delta frame (SSE read + decode + translate)"
+micro openai-encode 20000 "OpenAI chunk for one text delta"
+micro anthropic-encode 20000 "Anthropic content_block_delta for one text delta"
 
 echo "profile in $OUT"

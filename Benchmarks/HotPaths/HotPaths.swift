@@ -1,4 +1,5 @@
 import Benchmark
+import Host
 import JSONCore
 import SiteProtocol
 import ToolProtocol
@@ -49,5 +50,27 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             for event in (try? reader.feed(frame)) ?? [] { blackHole(translator.consume(event)) }
         }
+    }
+
+    // The pieces of the per-frame path one by one, per frame or per delta.
+    let payload = #"{"type":"text-delta","id":"t1","delta":"Hello, wor"}"#
+    Benchmark("SSE read, per text-delta frame") { benchmark in
+        var reader = SSEReader()
+        for _ in benchmark.scaledIterations { blackHole((try? reader.feed(frame))?.count) }
+    }
+    Benchmark("Chunk decode, per text-delta payload") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(UIChunkDecoder.decode(payload)) }
+    }
+    Benchmark("ToolCallDetector, per 7-byte delta") { benchmark in
+        var detector = ToolCallDetector()
+        for _ in benchmark.scaledIterations { blackHole(detector.feed("Hello, ")) }
+    }
+    Benchmark("OpenAI chunk encode, per text delta") { benchmark in
+        var encoder = EncoderProbe(.openAI)
+        for _ in benchmark.scaledIterations { blackHole(encoder.encode(text: "Hello, ")) }
+    }
+    Benchmark("Anthropic event encode, per text delta") { benchmark in
+        var encoder = EncoderProbe(.anthropic)
+        for _ in benchmark.scaledIterations { blackHole(encoder.encode(text: "Hello, ")) }
     }
 }

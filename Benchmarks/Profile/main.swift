@@ -1,4 +1,5 @@
 import Glibc
+import Host
 import JSONCore
 import SiteProtocol
 import ToolProtocol
@@ -8,7 +9,7 @@ import ToolProtocol
 // Benchmarks/HotPaths. Instructions per iteration = (Ir at N − Ir at 0) / N; see README "Performance".
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let iterations = Int(arguments[2]) else {
-    print("usage: hotpaths-profile parser|detector|detector-plain|site-frame N")
+    print("usage: hotpaths-profile parser|detector|detector-plain|site-frame|openai-encode|anthropic-encode N")
     exit(2)
 }
 
@@ -44,6 +45,9 @@ case "site-frame":
     for _ in 0..<iterations {
         for event in (try? reader.feed(frame)) ?? [] { sink &+= translator.consume(event).count }
     }
+case "openai-encode", "anthropic-encode":
+    var encoder = EncoderProbe(arguments[1] == "openai-encode" ? .openAI : .anthropic)
+    for _ in 0..<iterations { sink &+= encoder.encode(text: "Hello, ") }
 default:
     print("unknown workload \(arguments[1])")
     exit(2)
