@@ -40,7 +40,7 @@ struct AnthropicStreamEncoder: Sendable {
             outputTokenEstimate += TokenEstimator.estimate(s)
             openBlock(.text, into: &out)
             blockDelta(into: &out) { o in
-                o += Array(#""type":"text_delta","text":"#.utf8)
+                o += Self.textDeltaKey
                 JSONWriter.appendString(s, to: &o)
             }
         case .reasoning(let s):
@@ -48,7 +48,7 @@ struct AnthropicStreamEncoder: Sendable {
             outputTokenEstimate += TokenEstimator.estimate(s)
             openBlock(.thinking, into: &out)
             blockDelta(into: &out) { o in
-                o += Array(#""type":"thinking_delta","thinking":"#.utf8)
+                o += Self.thinkingDeltaKey
                 JSONWriter.appendString(s, to: &o)
             }
         case .toolCallStart(let index, let id, let name):
@@ -107,11 +107,23 @@ struct AnthropicStreamEncoder: Sendable {
 
     /// `counted`: false for pings, which (like the OpenAI stream's `: ping`) are not answer chunks.
     private mutating func event(_ name: String, counted: Bool = true, into out: inout [UInt8], _ data: (inout [UInt8]) -> Void) {
-        out += Array("event: \(name)\ndata: ".utf8)
+        out += Self.eventPrefix
+        out += name.utf8
+        out += Self.dataPrefix
         data(&out)
-        out += Array("\n\n".utf8)
+        out += Self.eventEnd
         if counted { chunksSent += 1 }
     }
+
+    // Fixed pieces of the per-delta path, built once (README "Performance").
+    private static let eventPrefix = Array("event: ".utf8)
+    private static let dataPrefix = Array("\ndata: ".utf8)
+    private static let eventEnd = Array("\n\n".utf8)
+    private static let blockDeltaOpen = Array(#"{"type":"content_block_delta","index":"#.utf8)
+    private static let blockDeltaMiddle = Array(#","delta":{"#.utf8)
+    private static let blockDeltaClose = Array("}}".utf8)
+    private static let textDeltaKey = Array(#""type":"text_delta","text":"#.utf8)
+    private static let thinkingDeltaKey = Array(#""type":"thinking_delta","thinking":"#.utf8)
 
     private mutating func startIfNeeded(into out: inout [UInt8]) {
         guard !started else { return }
@@ -147,9 +159,11 @@ struct AnthropicStreamEncoder: Sendable {
     private mutating func blockDelta(into out: inout [UInt8], _ delta: (inout [UInt8]) -> Void) {
         let index = nextIndex
         event("content_block_delta", into: &out) { o in
-            o += Array(#"{"type":"content_block_delta","index":\#(index),"delta":{"#.utf8)
+            o += Self.blockDeltaOpen
+            o += String(index).utf8
+            o += Self.blockDeltaMiddle
             delta(&o)
-            o += Array("}}".utf8)
+            o += Self.blockDeltaClose
         }
     }
 
