@@ -4,6 +4,7 @@
 #   bash bench/run.sh                 # the full run: 3 interleaved rounds, then 5,000 streams (~8 min)
 #   bash bench/run.sh --quick         # 1 round, short runs, 1,000 streams (~2 min): a smoke test
 #   bash bench/run.sh --rounds 5 --duration 15 --out artifacts/bench/mine
+#   bash bench/run.sh --many-only     # only the many-streams run (memory per stream, errors)
 #   BENCH_SKIP_BUILD=1 BENCH_NO_LITELLM=1 bash bench/run.sh
 #
 # What runs, in one session, interleaved round by round (the same load on each target):
@@ -31,6 +32,7 @@ RPS_CONCURRENCY=32   # closed-loop workers for the instant-model throughput runs
 # core, beside the load generator) sends on time; faster, the baseline itself falls behind.
 PACE="ttft_ms=50,chunks=20,gap_ms=100,chunk_bytes=32"
 OUT=""
+MANY_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) ROUNDS=1; DURATION=4; WARMUP=1; MANY=1000; MANY_DURATION=6 ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --streams) STREAMS="$2"; shift ;;
     --many) MANY="$2"; shift ;;
     --out) OUT="$2"; shift ;;
+    --many-only) MANY_ONLY=1; ROUNDS=0 ;;
     *) echo "bench/run.sh: unknown argument '$1' (see the header of this file)" >&2; exit 2 ;;
   esac
   shift
@@ -162,14 +165,15 @@ bench() {
 
 start_sim main
 start_mix2api main
-[ "$LITELLM" = "1" ] && start_litellm
+[ "$LITELLM" = "1" ] && [ "$MANY_ONLY" = "0" ] && start_litellm
 SIM="http://127.0.0.1:$SIM_PORT/v1"
 M2A="http://127.0.0.1:$M2A_PORT/v1"
 COMMON=(--duration "$DURATION" --warmup "$WARMUP" --timeout-ms 60000)
-PACED=(--concurrency "$STREAMS" --ramp 1 --pace "$PACE")
+# One tool offered, as IDE agents do: the gateways' tool-call detection reads every delta.
+PACED=(--concurrency "$STREAMS" --ramp 1 --pace "$PACE" --with-tool)
 INSTANT=(--model mock-short --expect-content "Hello from the mock upstream." --concurrency "$RPS_CONCURRENCY")
 
-for round in $(seq 1 "$ROUNDS"); do
+for round in $(seq 1 "$ROUNDS"); do  # (none with --many-only)
   echo "=== round $round of $ROUNDS ===" | tee -a "$LOG"
   bench "paced-direct.r$round" "$SIM_PID" -- --url "$SIM" --model bench-site "${COMMON[@]}" "${PACED[@]}"
   bench "paced-site.r$round" "$M2A_PID" -- --url "$M2A" --model bench-site "${COMMON[@]}" "${PACED[@]}"
@@ -191,7 +195,7 @@ IDLE_RSS=$(rss_kib "$M2A_PID")
 echo "{\"idle_rss_kib\": $IDLE_RSS, \"streams\": $MANY}" >"$OUT/many.idle.json"
 MANY_RAMP=$((MANY / 1000 + 1))
 bench "many-site" "$M2A_PID" -- --url "$M2A" --model bench-site --duration "$MANY_DURATION" --warmup 0 --timeout-ms 120000 \
-  --concurrency "$MANY" --ramp "$MANY_RAMP" --pace "ttft_ms=50,chunks=$((MANY_DURATION * 25)),gap_ms=20,chunk_bytes=32"
+  --concurrency "$MANY" --ramp "$MANY_RAMP" --pace "ttft_ms=50,chunks=100,gap_ms=20,chunk_bytes=32"
 
 echo "finished: $(date -u +%FT%TZ); load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$LOG" | tee -a "$OUT/conditions.txt"
 python3 bench/summarize.py "$OUT" | tee "$OUT/summary.md"
