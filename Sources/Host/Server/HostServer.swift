@@ -83,7 +83,9 @@ public final class HostServer: Sendable {
         return Application(
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatchHandler()])),
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+            // Thousands of agents connecting at once must queue, not be refused (Hummingbird's default
+            // backlog is 256; the kernel caps it at net.core.somaxconn).
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil, backlog: 4096),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
