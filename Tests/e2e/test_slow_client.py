@@ -9,7 +9,7 @@ import socket
 import time
 
 from conftest import mock_plugins
-from wire import chat, user
+from wire import chat, get, user
 
 LONG = 200_000
 
@@ -40,6 +40,11 @@ def test_a_client_that_stops_reading_is_given_up_within_the_budget(start_server)
     assert b'"code":"client_too_slow"' in got
     assert b"data: [DONE]" in got
     assert got.count(b'"content":"word') < LONG
+    # Counted as such, and as a cut stream (the client saw part of the answer, then the error).
+    assert log["cut"] is True, log
+    metrics = get(s, "/metrics").body.decode()
+    assert any(l.startswith("mix2api_requests_total{") and 'end_reason="client_too_slow"' in l and l.endswith(" 1")
+               for l in metrics.splitlines()), metrics
 
 
 def test_a_reading_client_gets_a_burst_whole(start_server):
