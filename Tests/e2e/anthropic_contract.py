@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract import ContractViolation, _fail, _is_int, _require, check_request_id_headers, header  # noqa: F401
+from contract import ContractViolation, _fail, _is_int, _require, check_request_id_headers, header, json_answer  # noqa: F401
 
 MESSAGE_ID = re.compile(r"^msg_[A-Za-z0-9_]+$")
 TOOL_USE_ID = re.compile(r"^toolu_[A-Za-z0-9_]+$")
@@ -248,14 +248,7 @@ class MessageResult:
 
 
 def check_message(status: int, headers: Any, body: bytes) -> MessageResult:
-    rid = check_request_id_headers(headers)
-    _require(status == 200, "a completed answer must have status 200", f"got {status}: {body[:300]!r}")
-    ctype = header(headers, "content-type") or ""
-    _require(ctype.split(";")[0].strip().lower() == "application/json", "Content-Type must be application/json", repr(ctype))
-    try:
-        o = json.loads(body)
-    except json.JSONDecodeError as e:
-        _fail("the body must be one JSON object", str(e))
+    rid, o = json_answer(status, headers, body)
     _require(isinstance(o, dict) and o.get("type") == "message", "the body must be a message object", repr(o)[:300])
     _require(isinstance(o.get("id"), str) and MESSAGE_ID.match(o["id"]) is not None, "id must be msg_…", repr(o.get("id")))
     _require(o.get("role") == "assistant", "role must be assistant")

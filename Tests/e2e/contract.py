@@ -338,15 +338,21 @@ class CompletionResult:
     usage: dict
 
 
-def check_completion(status: int, headers: Any, body: bytes) -> CompletionResult:
+def json_answer(status: int, headers: Any, body: bytes) -> tuple[str, Any]:
+    """What every non-streamed answer must be, whatever the dialect: the request-id headers,
+    status 200, JSON content type, one parseable body. Returns (request id, parsed body)."""
     rid = check_request_id_headers(headers)
     _require(status == 200, "a completed answer must have status 200", f"got {status}: {body[:300]!r}")
     ctype = header(headers, "content-type") or ""
     _require(ctype.split(";")[0].strip().lower() == "application/json", "Content-Type must be application/json", repr(ctype))
     try:
-        o = json.loads(body)
+        return rid, json.loads(body)
     except json.JSONDecodeError as e:
         _fail("the body must be one JSON object", str(e))
+
+
+def check_completion(status: int, headers: Any, body: bytes) -> CompletionResult:
+    rid, o = json_answer(status, headers, body)
     _require(isinstance(o, dict), "the body must be a JSON object")
     _require("error" not in o, "a 200 answer must not contain a top-level error (new-api fails the channel)", repr(o.get("error")))
     _require(o.get("object") == "chat.completion", "object must be chat.completion", repr(o.get("object")))
