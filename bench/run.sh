@@ -31,6 +31,9 @@ RPS_CONCURRENCY=32   # closed-loop workers for the instant-model throughput runs
 # The latency comparison's schedule: 500 streams × 10 chunks/s is what site-sim (on the shared
 # core, beside the load generator) sends on time; faster, the baseline itself falls behind.
 PACE="ttft_ms=50,chunks=20,gap_ms=100,chunk_bytes=32"
+# CPU per streamed chunk: one long answer per stream (10 s, 100 chunks), so per-request work is
+# about 1% of the gateway's CPU and the figure is what one more chunk costs.
+LONG_PACE="ttft_ms=50,chunks=100,gap_ms=100,chunk_bytes=32"
 OUT=""
 MANY_ONLY=0
 while [ $# -gt 0 ]; do
@@ -111,6 +114,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # utime+stime of a process in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
@@ -148,11 +152,11 @@ EOF
 # bench NAME PID(or -) -- mix2api-bench args… : runs the load, records the gateway's CPU around it.
 bench() {
   local name=$1 pid=$2; shift 3
-  local before=0 after=0
-  [ "$pid" != "-" ] && before=$(cpu_ticks "$pid")
+  local before=0 after=0 ubefore=0 uafter=0
+  [ "$pid" != "-" ] && before=$(cpu_ticks "$pid") && ubefore=$(user_ticks "$pid")
   "${LOAD_PIN[@]}" "$BIN/mix2api-bench" --label "$name" --format table --json "$OUT/$name.json" "$@" | tee -a "$LOG"
-  [ "$pid" != "-" ] && after=$(cpu_ticks "$pid")
-  echo "{\"cpu_ticks\": $((after - before)), \"ticks_per_second\": $(getconf CLK_TCK), \"rss_kib\": $([ "$pid" != "-" ] && rss_kib "$pid" || echo 0), \"hwm_kib\": $([ "$pid" != "-" ] && hwm_kib "$pid" || echo 0)}" >"$OUT/$name.proc.json"
+  [ "$pid" != "-" ] && after=$(cpu_ticks "$pid") && uafter=$(user_ticks "$pid")
+  echo "{\"cpu_ticks\": $((after - before)), \"user_ticks\": $((uafter - ubefore)), \"ticks_per_second\": $(getconf CLK_TCK), \"rss_kib\": $([ "$pid" != "-" ] && rss_kib "$pid" || echo 0), \"hwm_kib\": $([ "$pid" != "-" ] && hwm_kib "$pid" || echo 0)}" >"$OUT/$name.proc.json"
   echo | tee -a "$LOG"
 }
 
@@ -171,6 +175,7 @@ M2A="http://127.0.0.1:$M2A_PORT/v1"
 COMMON=(--duration "$DURATION" --warmup "$WARMUP" --timeout-ms 60000)
 # One tool offered, as IDE agents do: the gateways' tool-call detection reads every delta.
 PACED=(--concurrency "$STREAMS" --ramp 1 --pace "$PACE" --with-tool)
+LONG=(--duration 1 --warmup 0 --timeout-ms 60000 --concurrency "$STREAMS" --ramp 1 --pace "$LONG_PACE" --with-tool)
 INSTANT=(--model mock-short --expect-content "Hello from the mock upstream." --concurrency "$RPS_CONCURRENCY")
 
 for round in $(seq 1 "$ROUNDS"); do  # (none with --many-only)
@@ -178,6 +183,9 @@ for round in $(seq 1 "$ROUNDS"); do  # (none with --many-only)
   bench "paced-direct.r$round" "$SIM_PID" -- --url "$SIM" --model bench-site "${COMMON[@]}" "${PACED[@]}"
   bench "paced-site.r$round" "$M2A_PID" -- --url "$M2A" --model bench-site "${COMMON[@]}" "${PACED[@]}"
   bench "paced-mock.r$round" "$M2A_PID" -- --url "$M2A" --model mock-paced "${COMMON[@]}" "${PACED[@]}"
+  # One long answer per stream (requests start during 1 s only; the answers run 10 s).
+  bench "long-direct.r$round" "$SIM_PID" -- --url "$SIM" --model bench-site "${LONG[@]}"
+  bench "long-site.r$round" "$M2A_PID" -- --url "$M2A" --model bench-site "${LONG[@]}"
   bench "instant-mix2api.r$round" "$M2A_PID" -- --url "$M2A" "${COMMON[@]}" "${INSTANT[@]}"
   bench "instant-json-mix2api.r$round" "$M2A_PID" -- --url "$M2A" --no-stream "${COMMON[@]}" "${INSTANT[@]}"
   if [ "$LITELLM" = "1" ]; then

@@ -42,8 +42,15 @@ def cpu_seconds(report):
     return proc["cpu_ticks"] / proc["ticks_per_second"]
 
 
-def per(report, what):
-    cpu = cpu_seconds(report)
+def user_seconds(report):
+    proc = report.get("proc")
+    if not proc or "user_ticks" not in proc:
+        return None
+    return proc["user_ticks"] / proc["ticks_per_second"]
+
+
+def per(report, what, seconds=cpu_seconds):
+    cpu = seconds(report)
     count = report.get(what) or 0
     if cpu is None or count == 0:
         return None
@@ -67,8 +74,8 @@ def main():
     if conditions.exists():
         out.append("```\n" + conditions.read_text().strip() + "\n```\n")
 
-    out.append("| run | rounds | ok/s | errors | cut | TTFT p50 | TTFT p99 | gap p99 | chunk delay p50 | chunk delay p99 | chunk delay p99.9 | total p99 | CPU µs/request | CPU µs/chunk |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("| run | rounds | ok/s | errors | cut | TTFT p50 | TTFT p99 | gap p99 | chunk delay p50 | chunk delay p99 | chunk delay p99.9 | total p99 | CPU µs/request | CPU µs/chunk | user CPU µs/chunk |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, rounds in sorted(runs.items()):
         reports = list(rounds.values())
         row = {
@@ -85,14 +92,15 @@ def main():
             "total_p99": median([pct(r, "total", "p99") for r in reports]),
             "cpu_us_per_request": median([per(r, "ok_including_warmup") for r in reports]),
             "cpu_us_per_chunk": median([per(r, "content_chunks_including_warmup") for r in reports]),
+            "user_us_per_chunk": median([per(r, "content_chunks_including_warmup", user_seconds) for r in reports]),
         }
         summary["scenarios"][name] = row
         out.append(
             f"| {name} | {row['rounds']} | {num(row['rps'])} | {row['errors']} | {row['cut']} | {ms(row['ttft_p50'])} | {ms(row['ttft_p99'])} | "
             f"{ms(row['gap_p99'])} | {ms(row['delay_p50'])} | {ms(row['delay_p99'])} | {ms(row['delay_p999'])} | {ms(row['total_p99'])} | "
-            f"{num(row['cpu_us_per_request'])} | {num(row['cpu_us_per_chunk'], '{:.2f}')} |"
+            f"{num(row['cpu_us_per_request'])} | {num(row['cpu_us_per_chunk'], '{:.2f}')} | {num(row['user_us_per_chunk'], '{:.2f}')} |"
         )
-    out.append("\nLatencies in ms. CPU: the gateway process's utime+stime over the run (warm-up included) divided by its answers or content chunks; for `paced-direct` it is site-sim's.\n")
+    out.append("\nLatencies in ms. CPU: the gateway process's utime+stime over the run (warm-up included) divided by its answers or content chunks, and the user-space part of it alone (utime: the process's own code, without the kernel's socket work); for `paced-direct` and `long-direct` it is site-sim's. `long-*`: one 100-chunk answer per stream, so CPU per chunk is what one more chunk costs.\n")
 
     # Added delay vs direct, paired per round.
     direct = runs.get("paced-direct", {})
@@ -134,6 +142,20 @@ def main():
         summary["scenarios"].setdefault("vs_litellm", {})[kind] = {"rps_ratio": ratio, "total_p99_mix2api_us": p99_m, "total_p99_litellm_us": p99_t}
         out.append(f"- {kind}: mix2api sustains **{num(ratio)}×** LiteLLM's requests per second (same closed loop); total p99 {ms(p99_m)} ms vs {ms(p99_t)} ms.")
 
+    long_site, long_direct = runs.get("long-site", {}), runs.get("long-direct", {})
+    if long_site:
+        entry = {
+            "cpu_us_per_chunk": median([per(r, "content_chunks_including_warmup") for r in long_site.values()]),
+            "user_us_per_chunk": median([per(r, "content_chunks_including_warmup", user_seconds) for r in long_site.values()]),
+            "site_sim_cpu_us_per_chunk": median([per(r, "content_chunks_including_warmup") for r in long_direct.values()]),
+        }
+        summary["scenarios"]["per_chunk"] = entry
+        out.append(
+            f"- One more streamed chunk through mix2api + site driver (long answers) costs {num(entry['cpu_us_per_chunk'], '{:.2f}')} µs of CPU, "
+            f"{num(entry['user_us_per_chunk'], '{:.2f}')} µs of it in user space; site-sim serving the same stream directly spends "
+            f"{num(entry['site_sim_cpu_us_per_chunk'], '{:.2f}')} µs per chunk."
+        )
+
     many = runs.get("many-site", {})
     idle_path = folder / "many.idle.json"
     if many and idle_path.exists():
@@ -154,13 +176,15 @@ def main():
             "chunk_delay_p99_us": pct(report, "chunk_delay", "p99"),
             "gap_p99_us": pct(report, "gap", "p99"),
             "cpu_us_per_chunk": per(report, "content_chunks_including_warmup"),
+            "user_us_per_chunk": per(report, "content_chunks_including_warmup", user_seconds),
         }
         summary["scenarios"]["many"] = entry
         out.append(
             f"- {streams} concurrent streams through mix2api + site driver (20 ms gap): {entry['ok']} answers ok, {entry['errors']} errors "
             f"({entry['cut']} cut){'' if not entry['by_kind'] else ' ' + json.dumps(entry['by_kind'])}; peak RSS {num(hwm, '{:.0f}')} KiB = "
             f"{num(entry['kib_per_stream'])} KiB per stream ({num(entry['kib_per_stream_above_idle'])} KiB above the idle process); "
-            f"chunk delay p99 {ms(entry['chunk_delay_p99_us'])} ms; gap p99 {ms(entry['gap_p99_us'])} ms; CPU {num(entry['cpu_us_per_chunk'], '{:.2f}')} µs per chunk."
+            f"chunk delay p99 {ms(entry['chunk_delay_p99_us'])} ms; gap p99 {ms(entry['gap_p99_us'])} ms; CPU {num(entry['cpu_us_per_chunk'], '{:.2f}')} µs per chunk "
+            f"({num(entry['user_us_per_chunk'], '{:.2f}')} µs of it in user space)."
         )
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
     print("\n".join(out))

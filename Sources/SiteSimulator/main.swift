@@ -57,7 +57,9 @@ struct SiteSim: AsyncParsableCommand {
         let boundHost = host
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            // The capacity run opens thousands of upstream connections at once through mix2api; with
+            // Hummingbird's default backlog of 256 the simulator dropped SYNs and connects timed out.
+            configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
             onServerRunning: { channel in
                 print("site-sim listening on \(boundHost):\(channel.localAddress?.port ?? 0)")
                 fflush(nil)

@@ -21,8 +21,10 @@ import Testing
     }
 
     @Test func streamStillRunningWhenGraceEndsGetsAnErrorChunk() async throws {
-        let host = try TestHost.mock(config: #"{"stall_ms": 60000}"#, env: ["MIX2API_KEEPALIVE_MS": "60000", "MIX2API_SHUTDOWN_GRACE_MS": "500"])
-        try await host.start(shutdownGrace: .milliseconds(500))
+        // The streams still running are stopped min(1 s, grace / 5) before the grace ends: 2 s
+        // leaves 400 ms to write the error chunk, enough on a loaded machine (500 ms left 100).
+        let host = try TestHost.mock(config: #"{"stall_ms": 60000}"#, env: ["MIX2API_KEEPALIVE_MS": "60000", "MIX2API_SHUTDOWN_GRACE_MS": "2000"])
+        try await host.start(shutdownGrace: .milliseconds(2000))
         let c = try await RawHTTPConnection.open(port: host.port)
         c.send(body: #"{"model":"mock-stall","stream":true,"messages":[{"role":"user","content":"hi"}]}"#, headers: ["Connection": "close", "X-Request-Id": "cut-1"])
         _ = await c.read(until: "\"content\":")

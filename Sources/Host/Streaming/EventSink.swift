@@ -49,7 +49,7 @@ final class EventSink: @unchecked Sendable {
     private var timerFired = false
     private var shutdown = false
     private var terminated = false
-    private var waiter: CheckedContinuation<Void, Never>?
+    private var waiter: UnsafeContinuation<Void, Never>?
 
     init(requestID: String, budgetBytes: Int = EventSink.defaultBudgetBytes, now: @escaping @Sendable () -> NIODeadline = { .now() }) {
         self.requestID = requestID
@@ -62,7 +62,7 @@ final class EventSink: @unchecked Sendable {
     /// After an overflow events are dropped quietly: the driver did nothing wrong.
     func push(_ event: DriverEvent) -> Bool {
         var overflowNow = false
-        let (accepted, w): (Bool, CheckedContinuation<Void, Never>?) = lock.withLock {
+        let (accepted, w): (Bool, UnsafeContinuation<Void, Never>?) = lock.withLock {
             if terminated { return (false, nil) }
             if event.isTerminal { terminated = true }
             if overflowed { return (true, nil) }
@@ -98,7 +98,7 @@ final class EventSink: @unchecked Sendable {
     func signalShutdown() { signal { $0.shutdown = true } }
 
     private func signal(_ set: (EventSink) -> Void) {
-        let w: CheckedContinuation<Void, Never>? = lock.withLock {
+        let w: UnsafeContinuation<Void, Never>? = lock.withLock {
             set(self)
             defer { waiter = nil }
             return waiter
@@ -110,7 +110,9 @@ final class EventSink: @unchecked Sendable {
     func next() async -> Batch {
         if let batch = take() { return batch }
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            // Unsafe: resumed exactly once, by whoever takes `waiter` under the lock (or at once
+            // here); the checked variant costs an allocation per wait, i.e. per streamed chunk.
+            await withUnsafeContinuation { (cont: UnsafeContinuation<Void, Never>) in
                 let ready = lock.withLock { () -> Bool in
                     if hasWork { return true }
                     waiter = cont

@@ -78,6 +78,19 @@ extension SiteProtocolTests {
             #expect(ConversationKey.storeDigest([msg("user", "hello world")]) != ConversationKey.storeDigest([msg("user", "helloworld")]))
         }
 
+        @Test func collapsingWhitespaceMatchesTheUnicodeDefinition() {
+            #expect("\t a\u{0B}\u{0C}b \r\n".collapsingWhitespace() == "a b", "ASCII whitespace, ends trimmed")
+            // Non-ASCII whitespace (NEL, no-break space, ideographic space) counts; other non-ASCII is kept whole.
+            #expect("\u{85}héllo\u{A0}\u{3000}wörld 日本\u{2029}".collapsingWhitespace() == "héllo wörld 日本")
+            #expect("   ".collapsingWhitespace() == "")
+            // Every scalar up to U+3000 alone between two letters: a space exactly when Unicode says whitespace.
+            for v in UInt32(0)...0x3000 {
+                guard let scalar = Unicode.Scalar(v) else { continue }
+                let expected = scalar.properties.isWhitespace ? "a b" : "a\(Character(scalar))b"
+                #expect("a\(Character(scalar))b".collapsingWhitespace() == expected, "U+\(String(v, radix: 16))")
+            }
+        }
+
         @Test func toolArgumentKeyOrderAndSpacingDoNotMatter() {
             let a = [msg("assistant", "", calls: [("Write", #"{"path":"a","body":{"x":1,"y":[1,2]}}"#)])]
             let b = [msg("assistant", "", calls: [("Write", #"{ "body": {"y": [1, 2], "x": 1}, "path": "a" }"#)])]
