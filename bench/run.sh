@@ -2,7 +2,7 @@
 # Side-by-side performance run, loopback only and bounded in time (README "Performance").
 #
 #   bash bench/run.sh                 # the full run: 3 interleaved rounds, then 5,000 streams (~8 min)
-#   bash bench/run.sh --quick         # 1 round, short runs, 1,000 streams (~2 min): a smoke test
+#   bash bench/run.sh --quick         # 1 round, short runs, 1,000 streams (~3 min): a smoke test
 #   bash bench/run.sh --rounds 5 --duration 15 --out artifacts/bench/mine
 #   bash bench/run.sh --many-only     # only the many-streams run (memory per stream, errors)
 #   BENCH_SKIP_BUILD=1 BENCH_NO_LITELLM=1 bash bench/run.sh
@@ -11,6 +11,7 @@
 #   direct   mix2api-bench → site-sim's own OpenAI route (the baseline: no gateway at all)
 #   site     mix2api-bench → mix2api + SelfHostedSite driver → site-sim (site protocol)
 #   mock     mix2api-bench → mix2api + mock driver (mock-paced: the same schedule, no network)
+#   long-*   direct and site again, one 100-chunk answer per stream: CPU per chunk on its own
 #   litellm  mix2api-bench → LiteLLM proxy (PyPI, pinned in bench/requirements.txt) in mock_response mode
 # The paced runs use the same timed, stamped answer everywhere, so chunk_delay (receive − upstream
 # send stamp) is the per-chunk delay and its difference to direct is what the gateway adds.
@@ -112,7 +113,7 @@ wait_port() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-# utime+stime of a process in clock ticks.
+# utime+stime of a process in clock ticks, and utime alone (its own code, not the kernel's work).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
