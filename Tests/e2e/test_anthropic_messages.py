@@ -189,10 +189,11 @@ def test_sdk_tool_loop_closes_every_call(server, sdk):
     """mock-tool-chain needs both tools in turn: the SDK sends each tool_use back as a
     tool_result, and the access log links every result to the call that asked for it."""
     history = [{"role": "user", "content": TASK}]
-    ids = []
+    ids, request_ids = [], []
     for step in range(3):
         with sdk.messages.stream(model="mock-tool-chain", max_tokens=100, messages=history, tools=TOOLS) as s:
             final = s.get_final_message()
+            request_ids.append(s.response.headers["x-request-id"])
         uses = [b for b in final.content if b.type == "tool_use"]
         if step < 2:
             assert final.stop_reason == "tool_use" and len(uses) == 1
@@ -203,8 +204,10 @@ def test_sdk_tool_loop_closes_every_call(server, sdk):
         else:
             assert final.stop_reason == "end_turn" and not uses
             assert final.content[0].text == "All 2 steps are done. Results: result-0 | result-1"
-    logs = [l for l in server.access_lines() if l.get("tool_result_ids") and l.get("model") == "mock-tool-chain" and l["route"] == "messages"]
-    assert [l["tool_result_ids"] for l in logs[-2:]] == [ids[:1], ids], logs[-2:]
+    # By request id, waiting for each line: the access line is written just after the last byte,
+    # so it can trail the SDK's return by a moment.
+    logs = [server.access(rid) for rid in request_ids]
+    assert [l.get("tool_result_ids") for l in logs] == [None, ids[:1], ids], logs
 
 
 # -- errors, auth, count_tokens, routing -------------------------------------------------------------
