@@ -12,15 +12,24 @@ struct TraceMiddleware: RouterMiddleware {
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if logHeaders {
-            logger.debug("request headers", metadata: [
-                "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-                "headers": .dictionary(Dictionary(uniqueKeysWithValues: HeaderRedaction.sanitized(request.headers).map { ($0.name, .string($0.value)) })),
-            ])
-        }
+        if logHeaders { logRequestHeaders(request, context: context) }
         guard let recorder, request.method == .post, recorder.shouldSample() else {
             return try await next(request, context)
         }
+        // A separate function: the sampled path's locals would otherwise be in this frame, which
+        // stays in the task's allocator for every stream (see `ChatRoute.handle`).
+        return try await traced(request, context: context, recorder: recorder, next: next)
+    }
+
+    @inline(never)
+    private func logRequestHeaders(_ request: Request, context: Context) {
+        logger.debug("request headers", metadata: [
+            "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+            "headers": .dictionary(Dictionary(uniqueKeysWithValues: HeaderRedaction.sanitized(request.headers).map { ($0.name, .string($0.value)) })),
+        ])
+    }
+
+    private func traced(_ request: Request, context: Context, recorder: TraceRecorder, next: (Request, Context) async throws -> Response) async throws -> Response {
         let capture = TraceCapture(
             requestID: context.requestID, method: request.method.rawValue, path: request.uri.description, headers: HeaderRedaction.json(request.headers))
         var request = request

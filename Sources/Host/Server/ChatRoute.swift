@@ -14,21 +14,58 @@ struct ChatRoute<Dialect: ChatDialect>: Sendable {
     let host: HostServer
     let dialect: Dialect
 
+    /// Why the work is split the way it is: an async function's frame lives in its task's
+    /// allocator, and the task keeps those slabs at their high-water size for as long as the
+    /// connection's task runs, so the whole stream. The awaiting functions here hold a few
+    /// references; the work between awaits runs in synchronous, non-inlined helpers whose locals
+    /// live on the thread's stack. (This route's frame alone was 8 KiB of every stream's memory.)
     func handle(_ request: Request, context: HostRequestContext) async -> Response {
-        var record = AccessRecord(requestID: context.requestID, route: dialect.route)
         let started = NIODeadline.now()
-        func fail(_ error: ClientError) -> Response {
-            record.endReason = error.endReason
-            record.httpStatus = error.status
-            record.errorMessage = error.message
-            record.durationMs = Double((NIODeadline.now() - started).nanoseconds) / 1e6
-            record.write(to: host.logger)
-            return dialect.errorResponse(error)
+        let body = await host.authorizedBody(request)
+        switch begin(request, context: context, read: body, started: started) {
+        case .answered(let response): return response
+        case .streaming(let state): return await StreamingResponder.respond(state)
+        case .collecting(let answer): return await collect(answer)
         }
+    }
+
+    /// What the synchronous start of a request decided.
+    enum Begun {
+        /// Answered already (an error, with its access line written).
+        case answered(Response)
+        case streaming(StreamingResponder.State<Dialect.StreamEncoder>)
+        case collecting(BufferedAnswer)
+    }
+
+    /// A `stream: false` answer being collected, with what its JSON body needs at the end.
+    final class BufferedAnswer: @unchecked Sendable {
+        var record: AccessRecord
+        var collector: Dialect.Collector
+        let exchange: ChatExchange
+        let canonical: CanonicalRequest
+        let requestedModel: String
+        let started: NIODeadline
+
+        init(record: AccessRecord, collector: Dialect.Collector, exchange: ChatExchange, canonical: CanonicalRequest, requestedModel: String, started: NIODeadline) {
+            self.record = record
+            self.collector = collector
+            self.exchange = exchange
+            self.canonical = canonical
+            self.requestedModel = requestedModel
+            self.started = started
+        }
+    }
+
+    /// Auth → body → decode to the canonical request → route to a driver → tool protocol for
+    /// text-only drivers → the exchange started.
+    @inline(never)
+    private func begin(_ request: Request, context: HostRequestContext, read: Result<[UInt8], ClientError>, started: NIODeadline) -> Begun {
+        var record = AccessRecord(requestID: context.requestID, route: dialect.route)
         record.client = ClientClassifier.classify(headers: request.headers, request: nil)
+        func fail(_ error: ClientError) -> Begun { .answered(self.fail(error, record: &record, started: started)) }
 
         let body: [UInt8]
-        switch await host.authorizedBody(request) {
+        switch read {
         case .success(let bytes): body = bytes
         case .failure(let error): return fail(error)
         }
@@ -64,40 +101,62 @@ struct ChatRoute<Dialect: ChatDialect>: Sendable {
         // The client leaving cancels the driver at once, even in the middle of a silence.
         exchange.watchClient(ConnectionRegistry.shared.state(for: context.channel))
 
-        if canonical.stream {
-            var headers = HTTPFields()
-            headers[.contentType] = "text/event-stream"
-            headers[.cacheControl] = "no-cache"
-            headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
-            return await StreamingResponder.respond(
-                exchange: exchange, encoder: dialect.streamEncoder(model: requestedModel, request: canonical, exchange: exchange),
-                record: record, logger: host.logger, sseHeaders: headers, errorResponse: { [dialect] in dialect.errorResponse($0) })
+        guard canonical.stream else {
+            return .collecting(BufferedAnswer(
+                record: record, collector: dialect.collector(), exchange: exchange, canonical: canonical, requestedModel: requestedModel, started: started))
         }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        return .streaming(StreamingResponder.State(
+            encoder: dialect.streamEncoder(model: requestedModel, request: canonical, exchange: exchange),
+            record: record, exchange: exchange, logger: host.logger, sseHeaders: headers,
+            errorResponse: { [dialect] in dialect.errorResponse($0) }))
+    }
 
-        var collector = dialect.collector()
-        let outcome = await BufferedResponder.collect(exchange: exchange) { collector.add($0) }
+    private func collect(_ answer: BufferedAnswer) async -> Response {
+        let outcome = await BufferedResponder.collect(exchange: answer.exchange) { answer.collector.add($0) }
+        return finish(answer, outcome)
+    }
+
+    /// The JSON answer (or error) once the exchange ended, with the access line.
+    @inline(never)
+    private func finish(_ answer: BufferedAnswer, _ outcome: BufferedResponder.Outcome) -> Response {
+        let exchange = answer.exchange
         exchange.close()
-        record.upstreamStatus = exchange.upstreamStatus
+        answer.record.upstreamStatus = exchange.upstreamStatus
         switch outcome {
         case .clientGone:
-            record.endReason = .clientAbort
-            record.httpStatus = 499
-            record.durationMs = exchange.elapsedMs()
-            record.write(to: host.logger)
+            answer.record.endReason = .clientAbort
+            answer.record.httpStatus = 499
+            answer.record.durationMs = exchange.elapsedMs()
+            answer.record.write(to: host.logger)
             return Response(status: .init(code: 499))
         case .failed(let error):
-            return fail(error)
+            return fail(error, record: &answer.record, started: answer.started)
         case .answer(let finish):
-            record.endReason = .ok
-            let bytes = dialect.body(of: collector, model: requestedModel, request: canonical, finish: finish, exchange: exchange)
-            record.toolCalls = collector.toolCallCount
-            record.toolCallIDs = collector.toolCallIDs
-            record.chunks = 1
-            record.ttfbMs = exchange.elapsedMs()
-            record.durationMs = record.ttfbMs!
-            record.write(to: host.logger)
+            answer.record.endReason = .ok
+            let bytes = dialect.body(of: answer.collector, model: answer.requestedModel, request: answer.canonical, finish: finish, exchange: exchange)
+            answer.record.toolCalls = answer.collector.toolCallCount
+            answer.record.toolCallIDs = answer.collector.toolCallIDs
+            answer.record.chunks = 1
+            let elapsed = exchange.elapsedMs()
+            answer.record.ttfbMs = elapsed
+            answer.record.durationMs = elapsed
+            answer.record.write(to: host.logger)
             return HTTPResponses.json(bytes)
         }
+    }
+
+    /// The error answer in the dialect's envelope, with the access line.
+    private func fail(_ error: ClientError, record: inout AccessRecord, started: NIODeadline) -> Response {
+        record.endReason = error.endReason
+        record.httpStatus = error.status
+        record.errorMessage = error.message
+        record.durationMs = Double((NIODeadline.now() - started).nanoseconds) / 1e6
+        record.write(to: host.logger)
+        return dialect.errorResponse(error)
     }
 
     static func now() -> Int { Int(Date().timeIntervalSince1970) }

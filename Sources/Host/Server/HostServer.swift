@@ -42,7 +42,9 @@ public final class HostServer: Sendable {
     func startDraining() { draining.withLockedValue { $0 = true } }
 
     /// The request body, bounded by BODY_SIZE_LIMIT (413 past it, before reading it all when
-    /// Content-Length already says so).
+    /// Content-Length already says so). Not inlined: its frame is the largest of the route's, and
+    /// inlined it would stay in the task's allocator for the whole stream (see `ChatRoute.handle`).
+    @inline(never)
     func readBody(_ request: Request) async -> Result<[UInt8], ClientError> {
         let limit = config.bodyLimitBytes
         let tooLarge = ClientError(

@@ -12,23 +12,37 @@ struct RequestIDMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.requestID = Self.sanitize(request.headers[Self.requestIDHeader]) ?? Identifiers.requestID()
-        var response: Response
+        let requestID = context.requestID
+        // The work after the await runs in synchronous helpers: this frame stays in the task's
+        // allocator for the whole stream (see `ChatRoute.handle`).
         do {
-            response = try await next(request, context)
-        } catch let error as HTTPResponseError {
-            let status = Int(error.status.code)
-            let client = ClientError(
-                status: status, type: status == 404 ? "not_found_error" : "invalid_request_error",
-                code: status == 404 ? "not_found" : "http_\(status)",
-                message: status == 404 ? "no route for \(request.method) \(request.uri.path)" : "\(error.status.reasonPhrase)",
-                endReason: .invalidRequest)
-            response = HTTPResponses.openAIError(client)
+            return Self.identified(try await next(request, context), requestID: requestID)
         } catch {
-            response = HTTPResponses.openAIError(ClientError(status: 500, type: "server_error", code: "internal_error", message: "internal error", endReason: .adapterError))
+            return Self.identified(Self.errorResponse(error, request: request), requestID: requestID)
         }
-        response.headers[Self.requestIDHeader] = context.requestID
-        response.headers[Self.oneapiHeader] = context.requestID
+    }
+
+    @inline(never)
+    static func identified(_ response: Response, requestID: String) -> Response {
+        var response = response
+        response.headers[Self.requestIDHeader] = requestID
+        response.headers[Self.oneapiHeader] = requestID
         return response
+    }
+
+    /// An error that escaped a route, in the OpenAI error envelope.
+    @inline(never)
+    static func errorResponse(_ error: any Error, request: Request) -> Response {
+        guard let error = error as? HTTPResponseError else {
+            return HTTPResponses.openAIError(ClientError(status: 500, type: "server_error", code: "internal_error", message: "internal error", endReason: .adapterError))
+        }
+        let status = Int(error.status.code)
+        let client = ClientError(
+            status: status, type: status == 404 ? "not_found_error" : "invalid_request_error",
+            code: status == 404 ? "not_found" : "http_\(status)",
+            message: status == 404 ? "no route for \(request.method) \(request.uri.path)" : "\(error.status.reasonPhrase)",
+            endReason: .invalidRequest)
+        return HTTPResponses.openAIError(client)
     }
 
     /// 1–128 characters of [A-Za-z0-9._:-]; anything else is replaced (ids reach logs verbatim).
