@@ -66,9 +66,7 @@ public final class HostServer: Sendable {
     /// The Hummingbird application with every route, ready to run.
     public func application(onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: HostRequestContext.self)
-        router.middlewares.add(EventLoopAffinityMiddleware())
-        router.middlewares.add(RequestIDMiddleware())
-        router.middlewares.add(TraceMiddleware(recorder: traces, logHeaders: config.logHeaders, logger: logger))
+        router.middlewares.add(HostMiddlewares(trace: TraceMiddleware(recorder: traces, logHeaders: config.logHeaders, logger: logger)))
         let chat = ChatRoute(host: self, dialect: OpenAIChatDialect())
         router.post("/v1/chat/completions") { request, context in await chat.handle(request, context: context) }
         router.post("/chat/completions") { request, context in await chat.handle(request, context: context) }
