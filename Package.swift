@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "HostTests",
             dependencies: [
-                "Host", "Operate", "PluginABI", "SiteProtocol", "Digest", .product(name: "Hummingbird", package: "hummingbird"),
+                "Host", "Operate", "PluginABI", "DriverKit", "SiteProtocol", "Digest", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/HostTests",

@@ -26,6 +26,14 @@ public struct HostServices: @unchecked Sendable {
         withBorrowed(name) { api.pointee.counter_add(api.pointee.ctx, $0, delta) }
     }
 
+    /// The host's state calls never block (ABI 1.1; a 1.0 host's table ends before the flags, and
+    /// then they may). Only then may a driver call them from `start`.
+    public var stateNeverBlocks: Bool {
+        let offset = MemoryLayout<m2a_host_api>.offset(of: \.state_flags)!
+        guard Int(api.pointee.struct_size) >= offset + MemoryLayout<UInt32>.size else { return false }
+        return api.pointee.state_flags & M2A_STATE_NEVER_BLOCKS.rawValue != 0
+    }
+
     public var wallMilliseconds: Int64 { api.pointee.wall_ms(api.pointee.ctx) }
     public var monotonicNanoseconds: UInt64 { api.pointee.monotonic_ns(api.pointee.ctx) }
 

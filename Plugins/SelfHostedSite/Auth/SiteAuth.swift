@@ -33,6 +33,9 @@ final class SiteAuth: @unchecked Sendable {
 
     /// The token for one request (nil: send no Authorization). `rejected` is a token the site just
     /// refused: a newer one is used, or fetched. Blocks; call on a worker thread.
+    /// `token` answers without I/O: only managed mode may log in.
+    var neverBlocks: Bool { config.authMode != .managed }
+
     func token(inbound: String?, rejected: String? = nil) throws(Failure) -> String? {
         switch config.authMode {
         case .none: return nil

@@ -4,7 +4,8 @@ import PluginABI
 import SiteProtocol
 
 /// The SelfHostedSite driver: the ABI's face of SiteDriverCore. `start` hands the stream to the
-/// worker queue at once (it must not block); `cancel` flags the run and stops its transfer.
+/// worker queue at once (it must not block), or begins it itself when nothing in its first
+/// attempt can block; `cancel` flags the run and stops its transfer.
 final class SiteDriver: Driver, @unchecked Sendable {
     private let core: SiteDriverCore
     private let lock = NSLock()
@@ -30,7 +31,15 @@ final class SiteDriver: Driver, @unchecked Sendable {
             _ = self.lock.withLock { self.runs.removeValue(forKey: finished.id) }
         }
         lock.withLock { runs[stream.id] = run }
-        core.worker.async { run.begin() }
+        // The ABI forbids blocking here, so the first attempt goes to the worker queue, unless
+        // nothing in it can block: then it runs now, which takes one thread hand-off (a wake-up on
+        // a busy core) off the first token's path (README "Performance"). Retries always go
+        // through the worker queue.
+        if core.firstAttemptNeverBlocks(context) {
+            run.begin()
+        } else {
+            core.worker.async { run.begin() }
+        }
     }
 
     func cancel(_ stream: m2a_stream_id) {

@@ -33,6 +33,13 @@ final class SiteDriverCore: @unchecked Sendable {
         }
     }
 
+    /// Nothing in a stream's first attempt can block: no login (auth mode other than managed), no
+    /// name to resolve (no per-request upstream base URL), and the host's state in its memory. The
+    /// attempt may then run inside `start` (see `SiteDriver.start`).
+    func firstAttemptNeverBlocks(_ context: SiteRequestContext) -> Bool {
+        auth.neverBlocks && context.upstreamBaseURL == nil && host.stateNeverBlocks
+    }
+
     func requestOptions(model: String, personaID: String?) -> SiteRequestOptions {
         var o = SiteRequestOptions(profile: profiles.profile(for: model), reservedOutputTokens: config.reservedOutputTokens)
         o.agentSlug = config.agentSlug

@@ -40,7 +40,8 @@ final class HostBridge: @unchecked Sendable {
             state_delete: HostBridge.stateDeleteThunk,
             state_lock: HostBridge.stateLockThunk,
             state_unlock: HostBridge.stateUnlockThunk,
-            buf_free: HostBridge.bufFreeThunk))
+            buf_free: HostBridge.bufFreeThunk,
+            state_flags: state.neverBlocks ? M2A_STATE_NEVER_BLOCKS.rawValue : 0))
         // The bridge is kept alive by whoever owns the loaded driver; ctx is an unretained reference.
         table.pointee.ctx = Unmanaged.passUnretained(self).toOpaque()
     }

@@ -20,6 +20,7 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     }
 
     public var degradedReason: String? { nil }
+    public var neverBlocks: Bool { true }
 
     public var count: Int { lock.withLock { entries.count } }
 

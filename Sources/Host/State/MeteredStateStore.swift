@@ -63,4 +63,5 @@ public final class MeteredStateStore: StateStore, Sendable {
     }
 
     public var degradedReason: String? { inner.degradedReason }
+    public var neverBlocks: Bool { inner.neverBlocks }
 }

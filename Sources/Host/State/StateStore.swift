@@ -11,6 +11,13 @@ public protocol StateStore: Sendable {
     func unlock(_ key: String, token: String) -> Bool
     /// Why the store is not at full strength (nil when healthy): `/health` reports it.
     var degradedReason: String? { get }
+    /// Every call answers from this process's memory, without I/O (drivers are told so and may
+    /// then call the store from `start`).
+    var neverBlocks: Bool { get }
+}
+
+extension StateStore {
+    public var neverBlocks: Bool { false }
 }
 
 public struct StateStoreError: Error, Sendable {

@@ -28,7 +28,7 @@ extern "C" {
 
 /* A major change breaks compatibility and is refused on both sides; a minor one only appends. */
 #define M2A_ABI_VERSION_MAJOR 1u
-#define M2A_ABI_VERSION_MINOR 0u
+#define M2A_ABI_VERSION_MINOR 1u
 
 /* The one symbol a driver exports (see m2a_driver_entry_fn at the end). */
 #define M2A_DRIVER_ENTRY_SYMBOL "mix2api_driver_entry"
@@ -161,7 +161,8 @@ typedef struct m2a_host_api {
     uint64_t (*monotonic_ns)(void *ctx);
 
     /* Shared state (in memory, or Redis shared by every instance). May block for up to the
-     * store's timeout: call these from the driver's own threads, never from start() or cancel().
+     * store's timeout: call these from the driver's own threads, never from start() or cancel()
+     * (unless state_flags has M2A_STATE_NEVER_BLOCKS: then from start() too).
      * Keys are driver-relative; the host prefixes them with the store prefix and driver name.
      *
      * state_get: on M2A_OK, *out receives a host-allocated copy of the value.
@@ -177,7 +178,17 @@ typedef struct m2a_host_api {
     int32_t (*state_lock)(void *ctx, m2a_str key, uint64_t ttl_ms, m2a_buf *token);
     int32_t (*state_unlock)(void *ctx, m2a_str key, m2a_str token);
     void (*buf_free)(void *ctx, m2a_buf *buf);
+
+    /* ABI 1.1 (read it only when struct_size covers it): M2A_STATE_* flags. */
+    uint32_t state_flags;
 } m2a_host_api;
+
+typedef enum m2a_state_flag {
+    /* State calls answer from this process's memory and never block (no Redis behind them): a
+     * driver may then make them from start(), e.g. to send its upstream request without first
+     * handing the work to a thread of its own. */
+    M2A_STATE_NEVER_BLOCKS = 1u << 0
+} m2a_state_flag;
 
 /* ---- The driver table: driver -> host --------------------------------------------------------- */
 
