@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "CFixtureDriver", type: .dynamic, targets: ["CFixtureDriver"]),
         // SSE load generator for any OpenAI-compatible URL (bench/run.sh, README "Performance").
         .executable(name: "mix2api-bench", targets: ["Bench"]),
+        // The least work any relay does per streamed chunk: the benchmark's CPU floor (bench/run.sh).
+        .executable(name: "relay-floor", targets: ["RelayFloor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -112,6 +114,8 @@ let package = Package(
                 "BenchStamp",
             ],
             path: "Sources/Bench"),
+        // relay-floor: a bare epoll byte relay in C, the per-chunk CPU floor bench/run.sh compares with.
+        .executableTarget(name: "RelayFloor", path: "Sources/RelayFloor"),
         // The same hot paths as a plain loop, for valgrind --tool=callgrind (README "Performance").
         .executableTarget(
             name: "HotPathsProfile", dependencies: ["ToolProtocol", "SiteProtocol", "JSONCore", "Host", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], path: "Benchmarks/Profile"),

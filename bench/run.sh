@@ -12,6 +12,9 @@
 #   site     mix2api-bench → mix2api + SelfHostedSite driver → site-sim (site protocol)
 #   mock     mix2api-bench → mix2api + mock driver (mock-paced: the same schedule, no network)
 #   long-*   direct and site again, one 100-chunk answer per stream: CPU per chunk on its own
+#   long-relay  the same long answers through relay-floor, a bare single-threaded epoll byte relay in
+#            C on the gateways' core: the CPU per chunk any gateway pays on this machine before doing
+#            anything of its own (loopback TCP and the scheduler), so mix2api's figure has a floor
 #   litellm  mix2api-bench → LiteLLM proxy (PyPI, pinned in bench/requirements.txt) in mock_response mode
 # The paced runs use the same timed, stamped answer everywhere, so chunk_delay (receive − upstream
 # send stamp) is the per-chunk delay and its difference to direct is what the gateway adds.
@@ -84,7 +87,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != "1" ]; then
   echo "building (release, .build-release)…" | tee -a "$LOG"
   swift build -c release --scratch-path .build-release >>"$LOG" 2>&1
 fi
-for b in mix2api site-sim mix2api-bench libMockUpstream.so libSelfHostedSite.so; do
+for b in mix2api site-sim mix2api-bench relay-floor libMockUpstream.so libSelfHostedSite.so; do
   [ -e "$BIN/$b" ] || { echo "missing $BIN/$b: build first" >&2; exit 1; }
 done
 
@@ -133,6 +136,13 @@ start_mix2api() {
   M2A_PORT=$(wait_port "$OUT/mix2api.$1.log" 'listening on [0-9.]+:[0-9]+')
 }
 
+# The floor relay forwards to site-sim's port as it is, so clients use site-sim's OpenAI route through it.
+start_relay() {
+  "${GW_PIN[@]}" "$BIN/relay-floor" --upstream "127.0.0.1:$SIM_PORT" >"$OUT/relay-floor.log" 2>&1 &
+  RELAY_PID=$!; PIDS+=("$RELAY_PID")
+  RELAY_PORT=$(wait_port "$OUT/relay-floor.log" 'listening on [0-9.]+:[0-9]+')
+}
+
 start_litellm() {
   LL_PORT=$(free_port)
   cat >"$OUT/litellm.yaml" <<EOF
@@ -170,6 +180,7 @@ bench() {
 
 start_sim main
 start_mix2api main
+[ "$MANY_ONLY" = "0" ] && start_relay
 [ "$LITELLM" = "1" ] && [ "$MANY_ONLY" = "0" ] && start_litellm
 SIM="http://127.0.0.1:$SIM_PORT/v1"
 M2A="http://127.0.0.1:$M2A_PORT/v1"
@@ -187,6 +198,7 @@ for round in $(seq 1 "$ROUNDS"); do  # (none with --many-only)
   # One long answer per stream (requests start during 1 s only; the answers run 10 s).
   bench "long-direct.r$round" "$SIM_PID" -- --url "$SIM" --model bench-site "${LONG[@]}"
   bench "long-site.r$round" "$M2A_PID" -- --url "$M2A" --model bench-site "${LONG[@]}"
+  bench "long-relay.r$round" "$RELAY_PID" -- --url "http://127.0.0.1:$RELAY_PORT/v1" --model bench-site "${LONG[@]}"
   bench "instant-mix2api.r$round" "$M2A_PID" -- --url "$M2A" "${COMMON[@]}" "${INSTANT[@]}"
   bench "instant-json-mix2api.r$round" "$M2A_PID" -- --url "$M2A" --no-stream "${COMMON[@]}" "${INSTANT[@]}"
   if [ "$LITELLM" = "1" ]; then

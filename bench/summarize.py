@@ -100,7 +100,7 @@ def main():
             f"{ms(row['gap_p99'])} | {ms(row['delay_p50'])} | {ms(row['delay_p99'])} | {ms(row['delay_p999'])} | {ms(row['total_p99'])} | "
             f"{num(row['cpu_us_per_request'])} | {num(row['cpu_us_per_chunk'], '{:.2f}')} | {num(row['user_us_per_chunk'], '{:.2f}')} |"
         )
-    out.append("\nLatencies in ms. CPU: the gateway process's utime+stime over the run (warm-up included) divided by its answers or content chunks, and the user-space part of it alone (utime: the process's own code, without the kernel's socket work); for `paced-direct` and `long-direct` it is site-sim's. `long-*`: one 100-chunk answer per stream, so CPU per chunk is what one more chunk costs.\n")
+    out.append("\nLatencies in ms. CPU: the gateway process's utime+stime over the run (warm-up included) divided by its answers or content chunks, and the user-space part of it alone (utime: the process's own code, without the kernel's socket work); for `paced-direct` and `long-direct` it is site-sim's, for `long-relay` relay-floor's (the floor). `long-*`: one 100-chunk answer per stream, so CPU per chunk is what one more chunk costs.\n")
 
     # Added delay vs direct, paired per round.
     direct = runs.get("paced-direct", {})
@@ -142,12 +142,19 @@ def main():
         summary["scenarios"].setdefault("vs_litellm", {})[kind] = {"rps_ratio": ratio, "total_p99_mix2api_us": p99_m, "total_p99_litellm_us": p99_t}
         out.append(f"- {kind}: mix2api sustains **{num(ratio)}×** LiteLLM's requests per second (same closed loop); total p99 {ms(p99_m)} ms vs {ms(p99_t)} ms.")
 
-    long_site, long_direct = runs.get("long-site", {}), runs.get("long-direct", {})
+    long_site, long_direct, long_relay = runs.get("long-site", {}), runs.get("long-direct", {}), runs.get("long-relay", {})
     if long_site:
+        chunk_cpu = lambda r: per(r, "content_chunks_including_warmup")
+        # Above the floor: paired per round, like the added latencies.
+        above = [chunk_cpu(long_site[k]) - chunk_cpu(long_relay[k]) for k in long_site if k in long_relay
+                 if chunk_cpu(long_site[k]) is not None and chunk_cpu(long_relay[k]) is not None]
         entry = {
-            "cpu_us_per_chunk": median([per(r, "content_chunks_including_warmup") for r in long_site.values()]),
+            "cpu_us_per_chunk": median([chunk_cpu(r) for r in long_site.values()]),
             "user_us_per_chunk": median([per(r, "content_chunks_including_warmup", user_seconds) for r in long_site.values()]),
-            "site_sim_cpu_us_per_chunk": median([per(r, "content_chunks_including_warmup") for r in long_direct.values()]),
+            "site_sim_cpu_us_per_chunk": median([chunk_cpu(r) for r in long_direct.values()]),
+            "relay_floor_cpu_us_per_chunk": median([chunk_cpu(r) for r in long_relay.values()]),
+            "relay_floor_user_us_per_chunk": median([per(r, "content_chunks_including_warmup", user_seconds) for r in long_relay.values()]),
+            "above_floor_cpu_us_per_chunk": median(above),
         }
         summary["scenarios"]["per_chunk"] = entry
         out.append(
@@ -155,6 +162,12 @@ def main():
             f"{num(entry['user_us_per_chunk'], '{:.2f}')} µs of it in user space; site-sim serving the same stream directly spends "
             f"{num(entry['site_sim_cpu_us_per_chunk'], '{:.2f}')} µs per chunk."
         )
+        if long_relay:
+            out.append(
+                f"- The floor: relay-floor (a bare epoll byte relay, one thread, no parsing) passing the same long answers costs "
+                f"{num(entry['relay_floor_cpu_us_per_chunk'], '{:.2f}')} µs per chunk ({num(entry['relay_floor_user_us_per_chunk'], '{:.2f}')} µs in user space); "
+                f"mix2api spends {num(entry['above_floor_cpu_us_per_chunk'], '{:.2f}')} µs per chunk above it."
+            )
 
     many = runs.get("many-site", {})
     idle_path = folder / "many.idle.json"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,61 @@ def test_a_mid_stream_error_chunk_is_an_error(start_server, tmp_path):
     report = run_bench(tmp_path, f"{s.base_url}/v1", "--model", "mock-error-mid")
     assert report["requests"]["ok"] == 0
     assert set(report["requests"]["by_kind"]) == {"error_chunk"}, report
+
+
+RELAY = BUILD_DIR / "relay-floor"
+
+
+@pytest.fixture
+def relay_to(tmp_path):
+    """relay_to(port) -> relay-floor's port, relaying to 127.0.0.1:port; stopped at teardown."""
+    started: list[subprocess.Popen] = []
+
+    def start(upstream_port: int) -> int:
+        out = open(tmp_path / f"relay{len(started)}.stdout", "w+")
+        proc = subprocess.Popen([str(RELAY), "--upstream", f"127.0.0.1:{upstream_port}"], stdout=out, stderr=subprocess.STDOUT)
+        started.append(proc)
+        for _ in range(500):
+            out.seek(0)
+            line = out.readline()
+            if line.endswith("\n"):
+                assert line.startswith("relay-floor listening on 127.0.0.1:"), line
+                return int(line.rsplit(":", 1)[1])
+            assert proc.poll() is None, f"relay-floor exited: {out.read()}"
+            time.sleep(0.02)
+        pytest.fail("relay-floor printed no listening line")
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+def test_relay_floor_passes_streams_through_unchanged(start_sim, relay_to, tmp_path):
+    # The benchmark's CPU floor is only a floor if the relay really carries the whole answers:
+    # every stamped chunk, in order, on kept-alive connections, for concurrent streams.
+    sim = start_sim("--no-auth")
+    port = relay_to(sim.port)
+    report = run_bench(tmp_path, f"http://127.0.0.1:{port}/v1", "--model", "bench", "--pace", PACE, "--with-tool")
+    assert_all_ok(report)
+    ok = report["requests"]["ok"]
+    assert report["content_chunks"] == 6 * ok
+    assert report["content_bytes"] == 40 * 6 * ok
+    assert report["latency_us"]["gap"]["count"] == 5 * ok
+    whole = run_bench(tmp_path, f"http://127.0.0.1:{port}/v1", "--model", "bench", "--pace", PACE, "--no-stream")
+    assert_all_ok(whole)
+    assert whole["content_bytes"] == 40 * 6 * whole["requests"]["ok"]
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--upstream", "localhost:80"], "--upstream"),
+    (["--upstream", "127.0.0.1"], "--upstream"),
+    (["--upstream", "127.0.0.1:99999"], "--upstream"),
+    (["--upstream", "127.0.0.1:1", "--port", "x"], "--port"),
+    ([], "--upstream"),
+    (["--upstream", "127.0.0.1:1", "--bogus"], "usage"),
+])
+def test_relay_floor_rejects_bad_arguments_by_name(args, named):
+    done = subprocess.run([str(RELAY), *args], capture_output=True, text=True, timeout=10)
+    assert done.returncode == 2
+    assert named in done.stderr, done.stderr
