@@ -53,21 +53,43 @@ extension String {
     /// message of every request (the tool prompt alone is kilobytes), and the property lookup per
     /// scalar was a tenth of the site driver's CPU (README "Performance").
     func collapsingWhitespace() -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count)
-        var pendingSpace = false
-        for scalar in unicodeScalars {
-            let v = scalar.value
-            let isSpace = v < 0x80 ? (v == 0x20 || (v >= 0x09 && v <= 0x0D)) : scalar.properties.isWhitespace
-            if isSpace {
-                pendingSpace = !out.isEmpty
-                continue
+        // Over the UTF-8 bytes in place: a scalar is decoded only when it is not ASCII, to ask
+        // whether it is whitespace (the string is valid UTF-8, so sequences are whole).
+        var text = self
+        return text.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: bytes.count) { out in
+                var n = 0
+                var i = 0
+                var pendingSpace = false
+                while i < bytes.count {
+                    let lead = bytes[i]
+                    var length = 1
+                    let isSpace: Bool
+                    if lead < 0x80 {
+                        isSpace = lead == 0x20 || (lead >= 0x09 && lead <= 0x0D)
+                    } else {
+                        length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+                        var value = UInt32(lead) & (lead >= 0xF0 ? 0x07 : lead >= 0xE0 ? 0x0F : 0x1F)
+                        for k in 1..<length { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
+                        isSpace = Unicode.Scalar(value)?.properties.isWhitespace ?? false
+                    }
+                    if isSpace {
+                        pendingSpace = n > 0
+                    } else {
+                        // Never longer than the input: one space stands for at least one byte.
+                        if pendingSpace {
+                            out[n] = 0x20
+                            n += 1
+                            pendingSpace = false
+                        }
+                        for k in 0..<length { out[n + k] = bytes[i + k] }
+                        n += length
+                    }
+                    i += length
+                }
+                return n
             }
-            if pendingSpace { out.append(0x20) }
-            pendingSpace = false
-            if v < 0x80 { out.append(UInt8(v)) } else { out.append(contentsOf: UTF8.encode(scalar)!) }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// At most `limit` characters, marked with "…" when something was cut.

@@ -169,8 +169,12 @@ public enum SiteRequestBuilder {
     public static func estimateTokens(_ text: String) -> Int {
         var ascii = 0
         var other = 0
-        for b in text.utf8 {
-            if b < 0x80 { ascii += 1 } else if b & 0xC0 != 0x80 { other += 1 }
+        // The contiguous bytes: iterating the UTF-8 view checks every step, and prompts are kilobytes.
+        var text = text
+        text.withUTF8 { bytes in
+            for b in bytes {
+                if b < 0x80 { ascii += 1 } else if b & 0xC0 != 0x80 { other += 1 }
+            }
         }
         return (ascii + 3) / 4 + other
     }

@@ -1,5 +1,5 @@
 import CurlShims
-import Foundation
+import SiteProtocol
 
 /// One HTTP request to the site, run by the CurlEngine. Its callbacks run on the engine's thread,
 /// in order: `onResponse` once the status and headers are known, `onBody` for each piece of the
@@ -55,18 +55,16 @@ final class HTTPTransfer: @unchecked Sendable {
 
     /// Called by the header callback with each header line (status lines included).
     func headerLine(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("HTTP/") {
+        switch HTTPHeaderLine(line) {
+        case .status(let code):
             // A new response (after a 100-continue or a redirect): start over.
-            let parts = trimmed.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            status = code
             headers = [:]
-            return
+        case .header(let name, let value):
+            headers[name] = value
+        case .other:
+            break
         }
-        guard let colon = trimmed.firstIndex(of: ":") else { return }
-        let name = trimmed[..<colon].lowercased()
-        let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        headers[name] = value
     }
 
     func deliverResponseIfNeeded() {

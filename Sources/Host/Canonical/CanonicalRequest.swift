@@ -19,7 +19,7 @@ public struct CanonicalRequest: Sendable {
         public var isError: Bool = false
     }
 
-    public struct Tool: Sendable {
+    public struct Tool: Sendable, Equatable {
         public var name: String
         public var description: String
         public var parameters: JSONValue

@@ -4,9 +4,18 @@
 /// tools whose descriptions run to pages. Descriptions are cut; parameter names, types and
 /// required flags never are. Same input → same text (no dictionaries, no dates, no randomness).
 enum ToolPromptRenderer {
+    /// Renderings of recent tool sets: agents repeat theirs on every turn (see `RecentToolPrompts`).
+    static let recent = RecentToolPrompts()
+
     static func instructions(tools: [CanonicalRequest.Tool], choice: CanonicalRequest.ToolChoice, parallel: Bool) -> String {
         // `.none` means no protocol at all; callers do not ask, but an empty text is the safe answer.
         guard !tools.isEmpty, choice != .none else { return "" }
+        return recent.text(for: .init(tools: tools, choice: choice, parallel: parallel)) {
+            render(tools: tools, choice: choice, parallel: parallel)
+        }
+    }
+
+    static func render(tools: [CanonicalRequest.Tool], choice: CanonicalRequest.ToolChoice, parallel: Bool) -> String {
         var lines: [String] = []
         lines.append("You can call the tools listed below. \(choiceLine(choice))")
         lines.append("")

@@ -83,6 +83,9 @@ extension SiteProtocolTests {
             // Non-ASCII whitespace (NEL, no-break space, ideographic space) counts; other non-ASCII is kept whole.
             #expect("\u{85}héllo\u{A0}\u{3000}wörld 日本\u{2029}".collapsingWhitespace() == "héllo wörld 日本")
             #expect("   ".collapsingWhitespace() == "")
+            // Four-byte scalars are copied whole, also at the very end; U+205F is a 3-byte space.
+            #expect("😀 \u{205F}😀\u{205F}".collapsingWhitespace() == "😀 😀")
+            #expect("x\u{10FFFF}".collapsingWhitespace() == "x\u{10FFFF}")
             // Every scalar up to U+3000 alone between two letters: a space exactly when Unicode says whitespace.
             for v in UInt32(0)...0x3000 {
                 guard let scalar = Unicode.Scalar(v) else { continue }

@@ -178,6 +178,52 @@ import Testing
         let a = ToolPromptRenderer.instructions(tools: tools, choice: .required, parallel: true)
         let b = ToolPromptRenderer.instructions(tools: ClaudeCodeTools.all, choice: .required, parallel: true)
         #expect(a == b)
+        // The same without the remembered renderings in between.
+        #expect(ToolPromptRenderer.render(tools: tools, choice: .required, parallel: true) == a)
+        #expect(ToolPromptRenderer.render(tools: ClaudeCodeTools.all, choice: .required, parallel: true) == a)
+    }
+
+    // MARK: Remembered renderings
+
+    @Test func recentPromptsRenderOncePerExactInput() {
+        let recent = RecentToolPrompts(capacity: 4)
+        var renders = 0
+        func text(_ tools: [CanonicalRequest.Tool], _ choice: CanonicalRequest.ToolChoice = .auto, parallel: Bool = true) -> String {
+            recent.text(for: .init(tools: tools, choice: choice, parallel: parallel)) {
+                renders += 1
+                return ToolPromptRenderer.render(tools: tools, choice: choice, parallel: parallel)
+            }
+        }
+        let first = text(Self.small)
+        #expect(first == Self.smallExpected && renders == 1)
+        #expect(text(Self.small) == first && renders == 1, "a repeat is remembered")
+        // Anything that changes the text is a different key: choice, parallel, any byte of a tool.
+        #expect(text(Self.small, .required) != first && renders == 2)
+        #expect(text(Self.small, parallel: false) != first && renders == 3)
+        var edited = Self.small
+        edited[1].parameters = try! JSONParser.parse(#"{"type":"object","properties":{"command":{"type":"string","description":"The command to run"}},"required":["command"]}"#)
+        let editedText = text(edited)
+        #expect(editedText != first && editedText.contains("The command to run") && renders == 4)
+        #expect(recent.count == 4)
+    }
+
+    @Test func recentPromptsForgetTheLeastRecentlyUsed() {
+        let recent = RecentToolPrompts(capacity: 2)
+        var renders = 0
+        func text(_ name: String) -> String {
+            let tools = [Self.tool(name, "Does \(name).", #"{"type":"object","properties":{}}"#)]
+            return recent.text(for: .init(tools: tools, choice: .auto, parallel: true)) {
+                renders += 1
+                return ToolPromptRenderer.render(tools: tools, choice: .auto, parallel: true)
+            }
+        }
+        _ = text("A"); _ = text("B")
+        _ = text("A")  // A is now the most recent
+        _ = text("C")  // B goes
+        #expect(renders == 3 && recent.count == 2)
+        _ = text("A")
+        #expect(renders == 3, "A was kept")
+        #expect(text("B").contains("### B") && renders == 4, "B was forgotten and renders again")
     }
 
     // MARK: Claude-Code-sized tool set
