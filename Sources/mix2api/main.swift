@@ -25,6 +25,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         // A closed stdout or client socket is an error code, never a signal that kills the server.
         signal(SIGPIPE, SIG_IGN)
+        // Before anything starts an event loop: one loop per CPU this process may run on.
+        EventLoopSizing.applyAffinity(environment: ProcessInfo.processInfo.environment)
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let executableDirectory = ProcessInfo.processInfo.environment["MIX2API_DRIVER_DIR"] ?? executableDirectory(executable)
         do {

@@ -69,7 +69,7 @@ def _child_env(overrides: dict[str, str] | None) -> dict[str, str]:
 class Server:
     """One running mix2api process; stdout/stderr go to files so logs can be read at any time."""
 
-    def __init__(self, workdir: Path, plugins: dict | str, env: dict[str, str] | None = None):
+    def __init__(self, workdir: Path, plugins: dict | str, env: dict[str, str] | None = None, cpus: set[int] | None = None):
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.plugins_path = workdir / "plugins.json"
@@ -79,8 +79,10 @@ class Server:
         child_env = _child_env({"MIX2API_PLUGINS": str(self.plugins_path), **(env or {})})
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
+        # `cpus`: the CPU affinity the process starts with, as `taskset` would give it.
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None
         self.proc = subprocess.Popen([str(BIN)], cwd=workdir, env=child_env, stdin=subprocess.DEVNULL,
-                                     stdout=self._out, stderr=self._err)
+                                     stdout=self._out, stderr=self._err, preexec_fn=pin)
         self.port: int | None = None
         self._log_offset = 0
         self._log_buffer = b""
@@ -199,11 +201,11 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def start_server(tmp_path):
-    """start_server(plugins=None, env=None) → a listening Server; all are stopped at teardown."""
+    """start_server(plugins=None, env=None, cpus=None) → a listening Server; all are stopped at teardown."""
     started: list[Server] = []
 
-    def start(plugins: dict | str | None = None, env: dict[str, str] | None = None) -> Server:
-        s = Server(tmp_path / f"server{len(started)}", mock_plugins() if plugins is None else plugins, env)
+    def start(plugins: dict | str | None = None, env: dict[str, str] | None = None, cpus: set[int] | None = None) -> Server:
+        s = Server(tmp_path / f"server{len(started)}", mock_plugins() if plugins is None else plugins, env, cpus)
         started.append(s)
         return s.wait_listening()
 

@@ -4,11 +4,13 @@ flight, and start-up with a broken plugins.json."""
 from __future__ import annotations
 
 import glob
+import os
 import json
 import signal
 import socket
 import struct
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -337,3 +339,29 @@ def test_a_closed_stdout_does_not_stop_the_server(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def _event_loop_threads(pid: int) -> int:
+    names = [Path(p).read_text().strip() for p in glob.glob(f"/proc/{pid}/task/*/comm")]
+    return sum(1 for n in names if n.startswith("NIO-SGLTN-"))
+
+
+def _starting_line(s) -> dict:
+    return next(line for line in s.logs() if line.get("msg") == "starting")
+
+
+def test_event_loops_follow_the_cpu_affinity(start_server):
+    # Pinned to one CPU (as taskset does), mix2api runs one event loop, not one per machine core:
+    # two loops on one CPU take turns, and a first token waits out the other's time slice.
+    cpu = min(os.sched_getaffinity(0))
+    s = start_server(cpus={cpu})
+    assert _starting_line(s)["event_loops"] == 1
+    assert _event_loop_threads(s.pid) == 1
+    ok = httpx.post(f"{s.base_url}/v1/chat/completions", json={"model": "mock-short", "messages": user("hi")}, timeout=10)
+    assert ok.status_code == 200, ok.text
+
+
+def test_nio_loop_count_setting_wins_over_the_affinity(start_server):
+    s = start_server(env={"NIO_SINGLETON_GROUP_LOOP_COUNT": "3"}, cpus={min(os.sched_getaffinity(0))})
+    assert _starting_line(s)["event_loops"] == 3
+    assert _event_loop_threads(s.pid) == 3

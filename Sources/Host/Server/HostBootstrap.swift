@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Logging
 
 /// Start-up: environment → configuration → state store → drivers → server. Every failure comes
@@ -58,6 +59,8 @@ public enum HostBootstrap {
             "plugins": .string(file.source),
             "env_file": .string(envFile ?? "(none)"),
             "inbound_auth": .string(config.authMode.rawValue),
+            // One per CPU the process may use (EventLoopSizing); Hummingbird serves on NIO's singleton group.
+            "event_loops": .stringConvertible(NIOSingletons.groupLoopCountSuggestion),
             "drivers": .array(drivers.drivers.values.map { .string("\($0.name)=\($0.reportedName)@\($0.buildVersion)") }),
         ])
         return HostServer(config: config, drivers: drivers, state: state, logger: logger)
