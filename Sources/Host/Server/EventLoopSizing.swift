@@ -1,8 +1,5 @@
+import Foundation
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// How many event loops the server runs: one per CPU this process may run on.
 ///
@@ -42,7 +39,7 @@ public enum EventLoopSizing {
         var total = 0
         for part in cpuList.split(separator: ",") {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
-                .map { Int($0.trimmingASCIISpaces()) }
+                .map { Int($0.trimmingCharacters(in: .whitespaces)) }
             switch bounds.count {
             case 1:
                 guard bounds[0] != nil else { return nil }
@@ -58,26 +55,6 @@ public enum EventLoopSizing {
     }
 
     public static func readProcStatus() -> String? {
-        #if os(Linux)
-        guard let file = fopen("/proc/self/status", "r") else { return nil }
-        defer { fclose(file) }
-        var text = ""
-        var buffer = [CChar](repeating: 0, count: 512)
-        while fgets(&buffer, Int32(buffer.count), file) != nil {
-            text += String(cString: buffer)
-        }
-        return text
-        #else
-        return nil
-        #endif
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingASCIISpaces() -> Substring {
-        var s = self
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
-        return s
+        try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)
     }
 }

@@ -10,9 +10,10 @@ import NIOConcurrencyHelpers
 /// the same text rendering would give (the renderer is deterministic), never a near match.
 final class RecentToolPrompts: Sendable {
     struct Key: Equatable, Sendable {
-        var tools: [CanonicalRequest.Tool]
+        // Compared in this order (synthesized ==): the cheap fields first, the tool trees last.
         var choice: CanonicalRequest.ToolChoice
         var parallel: Bool
+        var tools: [CanonicalRequest.Tool]
     }
 
     let capacity: Int

@@ -10,7 +10,7 @@ enum ToolPromptRenderer {
     static func instructions(tools: [CanonicalRequest.Tool], choice: CanonicalRequest.ToolChoice, parallel: Bool) -> String {
         // `.none` means no protocol at all; callers do not ask, but an empty text is the safe answer.
         guard !tools.isEmpty, choice != .none else { return "" }
-        return recent.text(for: .init(tools: tools, choice: choice, parallel: parallel)) {
+        return recent.text(for: .init(choice: choice, parallel: parallel, tools: tools)) {
             render(tools: tools, choice: choice, parallel: parallel)
         }
     }

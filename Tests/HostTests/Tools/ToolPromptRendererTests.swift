@@ -189,7 +189,7 @@ import Testing
         let recent = RecentToolPrompts(capacity: 4)
         var renders = 0
         func text(_ tools: [CanonicalRequest.Tool], _ choice: CanonicalRequest.ToolChoice = .auto, parallel: Bool = true) -> String {
-            recent.text(for: .init(tools: tools, choice: choice, parallel: parallel)) {
+            recent.text(for: .init(choice: choice, parallel: parallel, tools: tools)) {
                 renders += 1
                 return ToolPromptRenderer.render(tools: tools, choice: choice, parallel: parallel)
             }
@@ -212,7 +212,7 @@ import Testing
         var renders = 0
         func text(_ name: String) -> String {
             let tools = [Self.tool(name, "Does \(name).", #"{"type":"object","properties":{}}"#)]
-            return recent.text(for: .init(tools: tools, choice: .auto, parallel: true)) {
+            return recent.text(for: .init(choice: .auto, parallel: true, tools: tools)) {
                 renders += 1
                 return ToolPromptRenderer.render(tools: tools, choice: .auto, parallel: true)
             }
