@@ -24,6 +24,36 @@ import Testing
         do { _ = try JSONParser.parse(input) } catch { #expect(error.reason.contains(reason), "\(input): \(error)") }
     }
 
+    @Test func escapedStringsKeepTheirRunsWhole() throws {
+        // Runs of plain bytes between escapes are copied as runs: at the start, between escapes,
+        // at the end, with multi-byte characters inside them.
+        #expect(try JSONParser.parse(#""\nab""#) == .string("\nab"))
+        #expect(try JSONParser.parse(#""ab\n""#) == .string("ab\n"))
+        #expect(try JSONParser.parse(#""é日\"本\\🚀 x\t""#) == .string("é日\"本\\🚀 x\t"))
+        let long = String(repeating: "line of text ", count: 300)
+        #expect(try JSONParser.parse("\"\(long)\\n\(long)\\u00e9\(long)\"") == .string(long + "\n" + long + "é" + long))
+        // A raw control byte after an escape is still refused, at its own offset.
+        do {
+            _ = try JSONParser.parse("\"a\\nbc\u{01}d\"")
+            Issue.record("a raw control byte was accepted")
+        } catch {
+            #expect(error.reason.contains("control character") && error.offset == 6, "\(error)")
+        }
+    }
+
+    @Test func anyStringRoundTripsThroughTheWriter() throws {
+        // Random strings over an alphabet heavy in what JSON escapes: the parser must give back
+        // exactly what the writer wrote, whatever mix of runs and escapes that makes.
+        let alphabet: [String] = ["a", "b", " ", "\"", "\\", "\n", "\t", "\u{01}", "\u{1F}", "é", "日", "🚀", "/", "\u{7F}"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined()
+            var out: [UInt8] = []
+            JSONWriter.appendString(text, to: &out)
+            #expect(try JSONParser.parse(out) == .string(text), "\(text.debugDescription)")
+        }
+    }
+
     @Test func deepNestingIsRefusedNotACrash() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         do {
