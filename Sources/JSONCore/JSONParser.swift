@@ -217,8 +217,8 @@ public struct JSONParser {
             default:
                 if b < 0x20 { throw error("control character in string") }
                 // The plain bytes up to the next quote, escape or control byte in one copy: prompts
-                // are long and their escapes (\n, \") far apart, and a byte-by-byte append was most
-                // of the driver's request parsing in a profile.
+                // are long and their escapes (\n, \") far apart, and appending byte by byte paid a
+                // capacity check per byte.
                 let run = i
                 i += 1
                 while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
