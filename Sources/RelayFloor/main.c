@@ -137,6 +137,8 @@ static int flush_pending(struct side *s) {
 static int relay_from(struct side *s) {
     char buffer[BUFFER_BYTES];
     struct side *to = s->peer;
+    // Bytes still wait for `to` (a hang-up reports even without read interest): keep the order.
+    if (to->pending != NULL) return 0;
     for (;;) {
         ssize_t n = read(s->fd, buffer, sizeof buffer);
         if (n < 0 && errno == EAGAIN) return 0;
