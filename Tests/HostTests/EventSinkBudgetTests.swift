@@ -78,13 +78,6 @@ struct EventSinkBudgetTests {
     }
 }
 
-private final class FakeClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current = NIODeadline.uptimeNanoseconds(1_000_000_000)
-    var now: @Sendable () -> NIODeadline { { self.lock.withLock { self.current } } }
-    func advance(_ amount: TimeAmount) { lock.withLock { current = current + amount } }
-}
-
 private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0

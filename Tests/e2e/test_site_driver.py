@@ -168,6 +168,35 @@ def test_slow_first_byte_times_out_as_503(start_sim, start_server):
     assert server.access(r.request_id)["end_reason"] == "timeout"
 
 
+def test_access_line_times_the_first_token_phases(start_sim, start_server):
+    s = start_sim()
+    # No keep-alive before the answer: the SSE head goes out with the first delta.
+    server = start_server(site_plugins(s), env={"MIX2API_KEEPALIVE_MS": "60000"})
+    # slow-first sends the response head at once and the body 400 ms later.
+    r = ask(server, [{"role": "user", "content": "[[fault:slow-first:400]] hello"}])
+    contract.check_stream(r.status, r.headers, r.body)
+    log = server.access(r.request_id)
+    phases = [log[k] for k in ("driver_start_ms", "upstream_head_ms", "first_delta_ms", "ttfb_ms", "duration_ms")]
+    assert phases == sorted(phases) and phases[0] > 0, log
+    assert log["first_delta_ms"] >= 400, "the site held its first byte for 400 ms: " + str(log)
+    assert log["first_delta_ms"] > log["upstream_head_ms"], "the head is reported when it comes, not with the body"
+
+    r = ask(server, [{"role": "user", "content": "hello again"}], stream=False)
+    assert r.status == 200
+    log = server.access(r.request_id)
+    assert log["driver_start_ms"] <= log["upstream_head_ms"] <= log["first_delta_ms"] <= log["ttfb_ms"], log
+
+    r = ask(server, [{"role": "user", "content": "[[fault:http-500]]"}])
+    log = server.access(r.request_id)
+    # An error answer: its status is in upstream_status; there was no delta and no first byte.
+    assert log["upstream_status"] == 500 and log["driver_start_ms"] > 0, log
+    assert "first_delta_ms" not in log and "ttfb_ms" not in log, log
+
+    r = ask(server, [{"role": "tool", "tool_call_id": "call_unknown", "content": "x"}])
+    log = server.access(r.request_id)
+    assert r.status == 400 and "driver_start_ms" not in log, "refused before any driver: no phases " + str(log)
+
+
 def test_stall_longer_than_idle_timeout_is_a_timeout(start_sim, start_server):
     s = start_sim()
     server = start_server(site_plugins(s, idle_timeout_ms=300), env={"MIX2API_KEEPALIVE_MS": "100"})

@@ -187,9 +187,9 @@ final class CurlEngine: @unchecked Sendable {
     private func enforceTimeouts() {
         let now = DispatchTime.now().uptimeNanoseconds
         for t in Array(running.values) {
-            if !t.responseDelivered, now - t.startedAtNs > UInt64(t.request.firstByteTimeoutMs) * 1_000_000 {
+            if !t.bodyStarted, now - t.startedAtNs > UInt64(t.request.firstByteTimeoutMs) * 1_000_000 {
                 finish(t, .timedOut("the site sent no answer within \(t.request.firstByteTimeoutMs) ms"))
-            } else if t.responseDelivered, now - t.lastByteAtNs > UInt64(t.request.idleTimeoutMs) * 1_000_000 {
+            } else if t.bodyStarted, now - t.lastByteAtNs > UInt64(t.request.idleTimeoutMs) * 1_000_000 {
                 finish(t, .timedOut("the site went silent for \(t.request.idleTimeoutMs) ms mid-answer"))
             }
         }
@@ -235,6 +235,7 @@ final class CurlEngine: @unchecked Sendable {
         let t = Unmanaged<HTTPTransfer>.fromOpaque(user).takeUnretainedValue()
         let n = size * count
         t.lastByteAtNs = DispatchTime.now().uptimeNanoseconds
+        t.bodyStarted = true
         t.deliverResponseIfNeeded()
         guard t.stopReason == nil else { return 0 }
         let keepGoing = t.onBody(UnsafeRawBufferPointer(start: data, count: n))
@@ -250,6 +251,9 @@ final class CurlEngine: @unchecked Sendable {
         let t = Unmanaged<HTTPTransfer>.fromOpaque(user).takeUnretainedValue()
         let n = size * count
         t.headerLine(String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self))
+        // The blank line ends a head: the response is known now, before its body (a site that
+        // thinks before its first byte shows as the gap up to the first delta).
+        if n <= 2, data[0] == 13 || data[0] == 10 { t.deliverResponseIfNeeded() }
         return n
     }
 }

@@ -2,8 +2,9 @@ import CurlShims
 import SiteProtocol
 
 /// One HTTP request to the site, run by the CurlEngine. Its callbacks run on the engine's thread,
-/// in order: `onResponse` once the status and headers are known, `onBody` for each piece of the
-/// body, then exactly one `onEnd`. A callback returning false from `onBody` stops the transfer.
+/// in order: `onResponse` once the status and headers are known (the head's blank line, before any
+/// body), `onBody` for each piece of the body, then exactly one `onEnd`. A callback returning false
+/// from `onBody` stops the transfer.
 final class HTTPTransfer: @unchecked Sendable {
     struct Request {
         var method = "POST"
@@ -11,7 +12,8 @@ final class HTTPTransfer: @unchecked Sendable {
         var headers: [(String, String)] = []
         var body: [UInt8] = []
         var connectTimeoutMs = 10_000
-        /// No response headers by then: a timeout.
+        /// No byte of the body by then: a timeout (a site that sends its head and then thinks
+        /// forever is as stuck as one that sends nothing).
         var firstByteTimeoutMs = 180_000
         /// No body bytes for this long once the answer started: a timeout.
         var idleTimeoutMs = 120_000
@@ -45,6 +47,8 @@ final class HTTPTransfer: @unchecked Sendable {
     var status = 0
     var headers: [String: String] = [:]
     var responseDelivered = false
+    /// The first body byte came: from here on the idle clock runs, not the first-byte one.
+    var bodyStarted = false
     var startedAtNs: UInt64 = 0
     var lastByteAtNs: UInt64 = 0
     var stopReason: End?

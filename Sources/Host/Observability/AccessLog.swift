@@ -22,6 +22,13 @@ struct AccessRecord {
     var endReason: EndReason = .unknown
     var httpStatus = 200
     var upstreamStatus = 0
+    /// First-token phases, ms since the request arrived: the driver accepted the stream, it
+    /// reported the upstream's status, it delivered the first delta (text, reasoning or tool
+    /// call), and the first body bytes went to the client (`ttfbMs`). The gaps say whether a slow
+    /// first token was the host, the upstream, or the hop back.
+    var driverStartMs: Double?
+    var upstreamHeadMs: Double?
+    var firstDeltaMs: Double?
     var ttfbMs: Double?
     var durationMs: Double = 0
     var chunks = 0
@@ -59,15 +66,21 @@ struct AccessRecord {
             "end_reason": .string(endReason.rawValue),
             "http_status": .stringConvertible(httpStatus),
             "upstream_status": .stringConvertible(upstreamStatus),
-            "duration_ms": .stringConvertible((durationMs * 10).rounded() / 10),
+            "duration_ms": Self.ms(durationMs),
             "chunks": .stringConvertible(chunks),
             "cut": .stringConvertible(cut),
         ]
         if !toolCallIDs.isEmpty { m["tool_call_ids"] = .array(toolCallIDs.map { .string($0) }) }
         if !toolResultIDs.isEmpty { m["tool_result_ids"] = .array(toolResultIDs.map { .string($0) }) }
-        if let ttfbMs { m["ttfb_ms"] = .stringConvertible((ttfbMs * 10).rounded() / 10) }
+        if let driverStartMs { m["driver_start_ms"] = Self.ms(driverStartMs) }
+        if let upstreamHeadMs { m["upstream_head_ms"] = Self.ms(upstreamHeadMs) }
+        if let firstDeltaMs { m["first_delta_ms"] = Self.ms(firstDeltaMs) }
+        if let ttfbMs { m["ttfb_ms"] = Self.ms(ttfbMs) }
         if let errorMessage { m["error"] = .string(errorMessage) }
         logger.info("access", metadata: m)
         RequestOutcome.record(self, into: metrics)
     }
+
+    /// Times to 10 µs: the phases of a first token on loopback are fractions of a millisecond.
+    private static func ms(_ value: Double) -> Logger.MetadataValue { .stringConvertible((value * 100).rounded() / 100) }
 }

@@ -96,7 +96,7 @@ struct ChatRoute<Dialect: ChatDialect>: Sendable {
         } catch { return fail(ClientError(error)) }
         if host.isDraining { return fail(.shuttingDown) }
 
-        let exchange = ChatExchange(request: canonical, driver: driver, eventLoop: context.channel.eventLoop, limits: host.limits, inFlight: host.inFlight)
+        let exchange = ChatExchange(request: canonical, driver: driver, eventLoop: context.channel.eventLoop, limits: host.limits, inFlight: host.inFlight, receivedAt: started)
         guard exchange.start() else { return fail(.driverBroke("the driver \(driver.name) refused to start the stream")) }
         // The client leaving cancels the driver at once, even in the middle of a silence.
         exchange.watchClient(ConnectionRegistry.shared.state(for: context.channel))
@@ -126,6 +126,7 @@ struct ChatRoute<Dialect: ChatDialect>: Sendable {
         let exchange = answer.exchange
         exchange.close()
         answer.record.upstreamStatus = exchange.upstreamStatus
+        exchange.recordPhases(into: &answer.record)
         switch outcome {
         case .clientGone:
             answer.record.endReason = .clientAbort

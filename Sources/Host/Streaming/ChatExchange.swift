@@ -25,7 +25,13 @@ final class ChatExchange: @unchecked Sendable {
     private let sinkBox: NIOLockedValueBox<EventSink>
     private let eventLoop: any EventLoop
     private let limits: Limits
+    /// The upstream's clocks (first event, idle, total) count from here.
     let startedAt = NIODeadline.now()
+    /// When the request arrived, before its body was read: what the access line's times count
+    /// from, as the client's do.
+    let receivedAt: NIODeadline
+    /// When the driver accepted the first `start` (nil: it refused).
+    private(set) var driverStartedAt: NIODeadline?
     private(set) var streamID: UInt64?
     private(set) var firstEventAt: NIODeadline?
     private(set) var lastEventAt: NIODeadline
@@ -41,7 +47,8 @@ final class ChatExchange: @unchecked Sendable {
 
     private let inFlight: InFlightStreams?
 
-    init(request: CanonicalRequest, driver: LoadedDriver, eventLoop: any EventLoop, limits: Limits, inFlight: InFlightStreams? = nil) {
+    init(request: CanonicalRequest, driver: LoadedDriver, eventLoop: any EventLoop, limits: Limits, inFlight: InFlightStreams? = nil, receivedAt: NIODeadline? = nil) {
+        self.receivedAt = receivedAt ?? .now()
         self.request = request
         self.driver = driver
         self.eventLoop = eventLoop
@@ -63,8 +70,10 @@ final class ChatExchange: @unchecked Sendable {
         armOverflow(sink)
         let toolMode = driver.capabilities.nativeTools ? "native" : "text"
         streamID = driver.start(sink: sink, requestJSON: request.driverJSON(toolMode: toolMode))
-        if streamID != nil { inFlight?.add(sink) }
-        return streamID != nil
+        guard streamID != nil else { return false }
+        if driverStartedAt == nil { driverStartedAt = .now() }
+        inFlight?.add(sink)
+        return true
     }
 
     /// Abandons the current driver stream and asks again with `newRequest` (the tool protocol's
@@ -188,7 +197,17 @@ final class ChatExchange: @unchecked Sendable {
         return nil
     }
 
+    /// The first-token phases for the access line, in ms since the request arrived. After a
+    /// corrective retry the arrivals are the retry's: its answer is the one the client got.
+    func recordPhases(into record: inout AccessRecord) {
+        let (head, delta) = sink.arrivals
+        record.driverStartMs = driverStartedAt.map { elapsedMs(to: $0) }
+        record.upstreamHeadMs = head.map { elapsedMs(to: $0) }
+        record.firstDeltaMs = delta.map { elapsedMs(to: $0) }
+    }
+
+    /// Ms from `since` (the request's arrival unless given) to `end`.
     func elapsedMs(_ since: NIODeadline? = nil, to end: NIODeadline = .now()) -> Double {
-        Double((end - (since ?? startedAt)).nanoseconds) / 1_000_000
+        Double((end - (since ?? receivedAt)).nanoseconds) / 1_000_000
     }
 }

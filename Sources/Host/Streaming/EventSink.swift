@@ -50,6 +50,10 @@ final class EventSink: @unchecked Sendable {
     private var shutdown = false
     private var terminated = false
     private var waiter: UnsafeContinuation<Void, Never>?
+    /// When the driver's thread handed over the upstream's status and the answer's first delta:
+    /// stamped at the push, so the hop to the writer shows as the gap up to `ttfb_ms`.
+    private var upstreamHeadAt: NIODeadline?
+    private var firstDeltaAt: NIODeadline?
 
     init(requestID: String, budgetBytes: Int = EventSink.defaultBudgetBytes, now: @escaping @Sendable () -> NIODeadline = { .now() }) {
         self.requestID = requestID
@@ -65,6 +69,7 @@ final class EventSink: @unchecked Sendable {
         let (accepted, w): (Bool, UnsafeContinuation<Void, Never>?) = lock.withLock {
             if terminated { return (false, nil) }
             if event.isTerminal { terminated = true }
+            if firstDeltaAt == nil { stamp(event) }
             if overflowed { return (true, nil) }
             let size = event.bufferedBytes + Self.eventOverheadBytes
             if !event.isTerminal, let since = blockedSince, bufferedBytes + size > budgetBytes,
@@ -82,6 +87,20 @@ final class EventSink: @unchecked Sendable {
         w?.resume()
         if overflowNow { onOverflow?() }
         return accepted
+    }
+
+    /// Under the lock; a clock read only for the first status and the first delta.
+    private func stamp(_ event: DriverEvent) {
+        switch event {
+        case .upstreamStatus where upstreamHeadAt == nil: upstreamHeadAt = now()
+        case .text, .reasoning, .toolCallStart: firstDeltaAt = now()
+        default: break
+        }
+    }
+
+    /// When the upstream's status and the first delta arrived (nil: not yet, or never).
+    var arrivals: (upstreamHead: NIODeadline?, firstDelta: NIODeadline?) {
+        lock.withLock { (upstreamHeadAt, firstDeltaAt) }
     }
 
     /// The budget was exceeded at some point (the answer is being given up).

@@ -47,6 +47,7 @@ enum StreamingResponder {
             if let status { record.httpStatus = status }
             if let error { record.errorMessage = error }
             record.upstreamStatus = exchange.upstreamStatus
+            exchange.recordPhases(into: &record)
             record.durationMs = exchange.elapsedMs()
             record.chunks = headersSent ? encoder.chunksSent : 0
             record.toolCalls = headersSent ? encoder.toolCallsSent : 0
@@ -129,7 +130,7 @@ enum StreamingResponder {
                 state.encoder.keepAlive(into: &state.pending)
             case .firstEventTimeout, .totalTimeout:
                 exchange.cancelDriver()
-                return fail(.timeout("the upstream sent nothing within \(Int(exchange.elapsedMs())) ms"))
+                return fail(.timeout("the upstream sent nothing within \(Int(exchange.elapsedMs(exchange.startedAt))) ms"))
             case .idleTimeout, .nothing:
                 return nil
             }
