@@ -57,6 +57,50 @@ def per(report, what, seconds=cpu_seconds):
     return cpu / count * 1e6
 
 
+# First-token phases from mix2api's access lines (README "Observability"): each is the gap between
+# two moments of one request, in ms.
+PHASES = (
+    ("host: arrival to driver start", None, "driver_start_ms"),
+    ("driver start to the upstream's head", "driver_start_ms", "upstream_head_ms"),
+    ("head to the first delta (the upstream's own TTFT)", "upstream_head_ms", "first_delta_ms"),
+    ("first delta to the client (hop back)", "first_delta_ms", "ttfb_ms"),
+    ("arrival to first byte (ttfb_ms)", None, "ttfb_ms"),
+)
+
+
+def percentile(values, p):
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+def phases(lines):
+    """{phase: {p50, p90, p99, n}} over the access lines of streamed answers that ended ok and
+    reported every moment (keep-alive-opened streams, whose ttfb precedes the first delta, included
+    as they are)."""
+    keys = {k for _, a, b in PHASES for k in (a, b) if k}
+    usable = [l for l in lines if l.get("end_reason") == "ok" and l.get("stream") and all(k in l for k in keys)]
+    out = {}
+    if not usable:
+        return out
+    for name, start, end in PHASES:
+        gaps = [l[end] - (l[start] if start else 0) for l in usable]
+        out[name] = {"p50": percentile(gaps, 50), "p90": percentile(gaps, 90), "p99": percentile(gaps, 99), "n": len(gaps)}
+    return out
+
+
+def access_lines(path: Path):
+    lines = []
+    if path.exists():
+        for raw in path.read_text(errors="replace").splitlines():
+            try:
+                lines.append(json.loads(raw))
+            except ValueError:
+                continue
+    return lines
+
+
 def ms(us):
     return "–" if us is None else f"{us / 1000:.2f}"
 
@@ -129,6 +173,20 @@ def main():
                 f"| {gateway} | {ms(a['added_ttft_p50_us'])} | {ms(a['added_ttft_p99_us'])} | {ms(a['added_chunk_delay_p50_us'])} | "
                 f"{ms(a['added_chunk_delay_p99_us'])} | {num(a['ttft_p99_ratio'], '{:.3f}')} | {num(a['chunk_delay_p99_ratio'], '{:.2f}')} | {num(a['rps_ratio'], '{:.3f}')} |"
             )
+        out.append("")
+
+    # Where the first token's time went through mix2api + site driver: median over rounds of each
+    # round's percentiles.
+    per_round = [phases(access_lines(folder / f"paced-site.r{k}.access.log")) for k in sorted(runs.get("paced-site", {}))]
+    per_round = [r for r in per_round if r]
+    if per_round:
+        table = {name: {p: median([r[name][p] for r in per_round if name in r]) for p in ("p50", "p90", "p99")} for name, _, _ in PHASES}
+        summary["scenarios"]["paced_site_phases_ms"] = table
+        out.append("| paced-site first token, from mix2api's access lines (ms) | p50 | p90 | p99 |")
+        out.append("|---|---|---|---|")
+        for name, _, _ in PHASES:
+            row = table[name]
+            out.append(f"| {name} | {num(row['p50'], '{:.2f}')} | {num(row['p90'], '{:.2f}')} | {num(row['p99'], '{:.2f}')} |")
         out.append("")
 
     for kind in ("instant", "instant-json"):

@@ -4,6 +4,7 @@ is asserted: timing goals belong to bench/run.sh (README "Performance")."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 from conftest import BUILD_DIR, mock_plugins
 
 BENCH = BUILD_DIR / "mix2api-bench"
+SUMMARIZE = Path(__file__).resolve().parents[2] / "bench" / "summarize.py"
 PACE = "ttft_ms=5,chunks=6,gap_ms=2,chunk_bytes=40"
 
 
@@ -140,3 +142,43 @@ def test_relay_floor_rejects_bad_arguments_by_name(args, named):
     done = subprocess.run([str(RELAY), *args], capture_output=True, text=True, timeout=10)
     assert done.returncode == 2
     assert named in done.stderr, done.stderr
+
+
+def load_summarize():
+    spec = importlib.util.spec_from_file_location("summarize", SUMMARIZE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_phase_summary_reads_real_access_lines(start_server, tmp_path):
+    summarize = load_summarize()
+    s = start_server(mock_plugins())
+    report = run_bench(tmp_path, f"{s.base_url}/v1", "--model", "mock-paced", "--pace", PACE, "--with-tool")
+    assert_all_ok(report)
+    deadline = time.monotonic() + 5
+    while len(s.access_lines()) < report["requests"]["started"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = s.access_lines()
+    table = summarize.phases(lines)
+    assert [name for name, _, _ in summarize.PHASES] == list(table), table
+    answered = [l for l in lines if l["end_reason"] == "ok"]
+    # The report counts the measured window; the server also answered the warm-up.
+    assert len(answered) >= report["requests"]["started"]
+    for name, row in table.items():
+        assert row["n"] == len(answered), (name, row)
+        assert row["p50"] <= row["p90"] <= row["p99"], (name, row)
+    # The mock paces its first chunk 5 ms after the start: the upstream's own TTFT is in that phase.
+    assert table["head to the first delta (the upstream's own TTFT)"]["p50"] >= 5, table
+
+
+def test_phase_summary_keeps_only_complete_ok_streams():
+    summarize = load_summarize()
+    line = {"end_reason": "ok", "stream": True, "driver_start_ms": 1.0, "upstream_head_ms": 3.0, "first_delta_ms": 53.0, "ttfb_ms": 54.0}
+    lines = [dict(line, ttfb_ms=54.0 + i) for i in range(100)]
+    lines += [dict(line, end_reason="timeout"), dict(line, stream=False), {k: v for k, v in line.items() if k != "upstream_head_ms"}]
+    table = summarize.phases(lines)
+    hop = table["first delta to the client (hop back)"]
+    assert (hop["n"], hop["p50"], hop["p90"], hop["p99"]) == (100, 50.0, 90.0, 99.0)
+    assert table["driver start to the upstream's head"]["p99"] == 2.0
+    assert summarize.phases(lines[100:]) == {}
