@@ -9,7 +9,9 @@ visible error, and the static / pass-through identities.
 from __future__ import annotations
 
 import concurrent.futures as futures
+import glob
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -195,6 +197,14 @@ def test_access_line_times_the_first_token_phases(start_sim, start_server):
     r = ask(server, [{"role": "tool", "tool_call_id": "call_unknown", "content": "x"}])
     log = server.access(r.request_id)
     assert r.status == 400 and "driver_start_ms" not in log, "refused before any driver: no phases " + str(log)
+
+
+def test_the_engine_thread_is_named_for_top_and_perf(start_sim, start_server):
+    s = start_sim()
+    server = start_server(site_plugins(s))
+    assert text_of(ask(server, [{"role": "user", "content": "hello"}]))
+    names = [Path(p).read_text().strip() for p in glob.glob(f"/proc/{server.pid}/task/*/comm")]
+    assert names.count("site-curl") == 1, names
 
 
 def test_stall_longer_than_idle_timeout_is_a_timeout(start_sim, start_server):

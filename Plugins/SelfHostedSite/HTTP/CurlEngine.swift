@@ -22,6 +22,9 @@ final class CurlEngine: @unchecked Sendable {
     private var stopped = false
     private var thread: Thread?
 
+    /// The engine thread's name as the OS shows it (`/proc/<pid>/task/<tid>/comm`).
+    static let threadName = "site-curl"
+
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     init(maxConnectionsPerHost: Int = 0) {
@@ -36,8 +39,13 @@ final class CurlEngine: @unchecked Sendable {
         _ = m2a_curl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, me)
         _ = m2a_curl_multi_setopt_timerfunction(multi, CurlEngine.timerCallback)
         _ = m2a_curl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, me)
-        let t = Thread { [unowned self] in self.loop() }
-        t.name = "site-driver-curl"
+        let t = Thread { [unowned self] in
+            // Named from inside: on Linux, Foundation's `Thread.name` set before `start` never
+            // reaches the OS thread, and `top -H` or `perf` should show which thread this is.
+            // (15 characters at most.)
+            _ = m2a_name_current_thread(Self.threadName)
+            self.loop()
+        }
         thread = t
         t.start()
     }
