@@ -15,6 +15,8 @@ final class Exchange: @unchecked Sendable {
     /// Measured, or a warm-up request whose numbers are dropped.
     let recorded: Bool
     let stats: RunStats
+    /// `startNs` on the wall clock the upstream stamps chunks with (paced answers only).
+    private let startWallMicros: Int64
 
     private var status = 0
     private var headersNs: UInt64?
@@ -33,6 +35,8 @@ final class Exchange: @unchecked Sendable {
         self.recorded = recorded
         self.stats = stats
         stamps = plan.pace.map { StampReader(spec: $0) }
+        // The wall clock read once here, moved back to when the request counts as started.
+        startWallMicros = plan.pace == nil ? 0 : ChunkStamp.nowMicros() - Int64(bitPattern: Self.nowNs() &- startNs) / 1000
     }
 
     static func nowNs() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
@@ -96,8 +100,14 @@ final class Exchange: @unchecked Sendable {
             let received = wallNow
             let record = recorded
             let stats = self.stats
-            stamps!.feed(text) { _, sent in
-                if record { stats.chunkDelay.recordMicros(received - sent) }
+            let startWall = startWallMicros
+            stamps!.feed(text) { seq, sent in
+                guard record else { return }
+                stats.chunkDelay.recordMicros(received - sent)
+                if seq == 0 {
+                    stats.firstSent.recordMicros(sent - startWall)
+                    stats.firstDelay.recordMicros(received - sent)
+                }
             }
         }
     }

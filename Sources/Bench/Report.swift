@@ -17,7 +17,8 @@ struct Report {
     var rps: Double { windowSeconds > 0 ? Double(stats.ok) / windowSeconds : 0 }
 
     var histograms: [(name: String, histogram: Histogram<UInt64>)] {
-        [("headers", stats.headers), ("ttft", stats.ttft), ("gap", stats.gap), ("chunk_delay", stats.chunkDelay), ("total", stats.total)]
+        [("headers", stats.headers), ("ttft", stats.ttft), ("first_sent", stats.firstSent), ("first_delay", stats.firstDelay),
+         ("gap", stats.gap), ("chunk_delay", stats.chunkDelay), ("total", stats.total)]
     }
 
     func json() -> [String: Any] {

@@ -17,6 +17,11 @@ final class RunStats: @unchecked Sendable {
     var total = histogram()
     /// Per stamped chunk: receive time minus the upstream's send stamp (wall clock, µs).
     var chunkDelay = histogram()
+    /// The first token split where the upstream stamped it (paced answers): request start to the
+    /// first chunk's send stamp (the way in, the upstream's schedule and its lateness) …
+    var firstSent = histogram()
+    /// … and that chunk's way back (its chunk delay). `ttft` ≈ `firstSent` + `firstDelay`.
+    var firstDelay = histogram()
 
     var started = 0
     var ok = 0
@@ -44,6 +49,8 @@ final class RunStats: @unchecked Sendable {
         gap.add(other.gap)
         total.add(other.total)
         chunkDelay.add(other.chunkDelay)
+        firstSent.add(other.firstSent)
+        firstDelay.add(other.firstDelay)
         started += other.started
         ok += other.ok
         for (k, v) in other.errors { errors[k, default: 0] += v }

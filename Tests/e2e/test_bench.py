@@ -57,6 +57,20 @@ def test_paced_mock_stream_is_counted_chunk_by_chunk(start_server, tmp_path):
     assert report["load"] == {"mode": "closed", "concurrency": 3, "ramp_seconds": 0.0}
     for p in ("p50", "p90", "p99", "p99_9", "max"):
         assert isinstance(report["latency_us"]["chunk_delay"][p], int)
+    assert_first_token_split(report, ttft_ms=5)
+
+
+def assert_first_token_split(report: dict, ttft_ms: int) -> None:
+    """The first token, split at the upstream's stamp on the first chunk: one of each per answer;
+    no first chunk is stamped before the upstream's schedule allows, and none after the client
+    got it (so no percentile of the way in exceeds the same percentile of the whole; 1 ms of slack
+    for the two clocks)."""
+    latency = report["latency_us"]
+    ok = report["requests"]["ok"]
+    assert latency["first_sent"]["count"] == ok and latency["first_delay"]["count"] == ok, latency
+    assert latency["first_sent"]["p50"] >= ttft_ms * 1000, latency["first_sent"]
+    for p in ("p50", "p99", "max"):
+        assert latency["first_sent"][p] <= latency["ttft"][p] + 1000, (p, latency)
 
 
 def test_direct_sim_route_and_json_answers(start_sim, tmp_path):
@@ -64,6 +78,7 @@ def test_direct_sim_route_and_json_answers(start_sim, tmp_path):
     streamed = run_bench(tmp_path, f"{sim.base_url}/v1", "--model", "bench", "--pace", PACE)
     assert_all_ok(streamed)
     assert streamed["content_chunks"] == 6 * streamed["requests"]["ok"]
+    assert_first_token_split(streamed, ttft_ms=5)
     whole = run_bench(tmp_path, f"{sim.base_url}/v1", "--model", "bench", "--pace", PACE, "--no-stream")
     assert_all_ok(whole)
     assert whole["content_chunks"] == 0 and whole["content_bytes"] == 40 * 6 * whole["requests"]["ok"]
@@ -182,3 +197,27 @@ def test_phase_summary_keeps_only_complete_ok_streams():
     assert (hop["n"], hop["p50"], hop["p90"], hop["p99"]) == (100, 50.0, 90.0, 99.0)
     assert table["driver start to the upstream's head"]["p99"] == 2.0
     assert summarize.phases(lines[100:]) == {}
+
+
+def test_added_figures_pair_each_round_with_its_own_direct_run():
+    summarize = load_summarize()
+
+    def report(ttft99, sent99=None, rps=100.0):
+        latency = {"ttft": {"p50": ttft99 - 1000, "p99": ttft99}, "chunk_delay": {"p50": 100, "p99": 400}}
+        if sent99 is not None:
+            latency["first_sent"] = {"p99": sent99}
+            latency["first_delay"] = {"p99": ttft99 - sent99}
+        return {"latency_us": latency, "rps": rps}
+
+    direct = {1: report(51_000, 50_500), 2: report(60_000, 59_000), 3: report(52_000, 51_000)}
+    # Round 2's direct run was slow: paired per round, its gateway run adds 1 ms, not −7.
+    gateway = {1: report(54_000, 52_500), 2: report(61_000, 59_500), 3: report(55_000, 53_000), 4: report(99_000, 98_000)}
+    added = summarize.added_vs_direct(gateway, direct)
+    assert added["added_ttft_p99_us"] == 3_000          # median of 3, 1, 3 (round 4 has no pair)
+    assert added["added_first_sent_p99_us"] == 2_000    # median of 2, 0.5, 2
+    assert added["added_first_delay_p99_us"] == 1_000   # median of 1, 0.5, 1
+    assert added["added_chunk_delay_p99_us"] == 0
+    # Reports written before the split carry no first_sent: those figures are unknown, not zero.
+    old = summarize.added_vs_direct({1: report(54_000)}, {1: report(51_000)})
+    assert old["added_ttft_p99_us"] == 3_000 and old["added_first_sent_p99_us"] is None
+    assert summarize.added_vs_direct(gateway, {}) is None
