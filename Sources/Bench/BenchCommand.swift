@@ -11,11 +11,13 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "mix2api-bench",
         abstract: "Open- or closed-loop load on an OpenAI-compatible /chat/completions URL, with per-chunk timing.",
         discussion: """
-            Records per request the time to the response headers, to the first content delta (TTFT),
-            every gap between content chunks, the whole answer, and errors (connect, HTTP status,
-            error chunk, stream cut before [DONE], content or chunk count not intact). With --pace the
-            upstream (site-sim or the mock driver's mock-paced model) stamps each chunk with its send
-            time and sequence number: the report's chunk_delay is receive time minus send time.
+            Records per request the time to the response headers, to the first content delta (TTFT), \
+            every gap between content chunks, the whole answer, and errors (connect, HTTP status, \
+            error chunk, stream cut before [DONE], content or chunk count not intact). With --pace the \
+            upstream (site-sim or the mock driver's mock-paced model) stamps each chunk with its send \
+            time and sequence number: the report's chunk_delay is receive time minus send time, and \
+            the TTFT is split at the first chunk's stamp into first_sent (request start to that \
+            stamp) and first_delay (that chunk's way back).
             """)
 
     @Option(help: "Target: a chat completions URL, or a base URL ending in /v1.") var url: String
