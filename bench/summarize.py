@@ -27,7 +27,8 @@ def load(folder: Path):
 
 
 def pct(report, metric, p):
-    return report["latency_us"][metric].get(p)
+    """A percentile of one report; None when the report has no such metric (older reports)."""
+    return report["latency_us"].get(metric, {}).get(p)
 
 
 def median(values):
@@ -110,12 +111,8 @@ def added_vs_direct(gateway_rounds, direct_rounds):
         return None
 
     def added(metric, p):
-        diffs = []
-        for g, d in paired:
-            gv, dv = g["latency_us"].get(metric, {}).get(p), d["latency_us"].get(metric, {}).get(p)
-            if gv is not None and dv is not None:
-                diffs.append(gv - dv)
-        return median(diffs)
+        pairs = [(pct(g, metric, p), pct(d, metric, p)) for g, d in paired]
+        return median([gv - dv for gv, dv in pairs if gv is not None and dv is not None])
 
     return {
         "added_ttft_p50_us": added("ttft", "p50"),
