@@ -131,7 +131,8 @@ let package = Package(
         .testTarget(
             name: "HostTests",
             dependencies: [
-                "Host", "Operate", "PluginABI", "DriverKit", "SiteProtocol", "Digest", .product(name: "Hummingbird", package: "hummingbird"),
+                "Host", "Operate", "PluginABI", "DriverKit", "SiteProtocol", "Digest", "BenchStamp",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/HostTests",

@@ -56,7 +56,7 @@ struct BenchCommand: AsyncParsableCommand {
         let target = try TargetURL(url)
         var paceSpec: PaceSpec?
         if let pace {
-            do { paceSpec = try PaceSpec.find(in: PaceSpec.markerOpen + pace + "]]") } catch { throw ValidationError("--pace: \(error)") }
+            do { paceSpec = try PaceSpec.find(in: "\(PaceSpec.markerOpen)\(pace)]]") } catch { throw ValidationError("--pace: \(error)") }
         }
         let content = prompt + (paceSpec.map { " " + $0.marker } ?? "")
         var bodyObject: [String: Any] = ["model": model, "stream": stream, "messages": [["role": "user", "content": content]]]

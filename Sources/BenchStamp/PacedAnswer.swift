@@ -19,7 +19,7 @@ public struct PaceSpec: Sendable, Equatable {
     /// Length of each chunk's text in bytes; a stamp longer than this is sent whole.
     public var chunkBytes: Int = 0
 
-    public static let markerOpen = "[[pace:"
+    public static let markerOpen: StaticString = "[[pace:"
     /// Bounds that keep one request from asking an upstream for unbounded work.
     public static let maxChunks = 1_000_000
     public static let maxChunkBytes = 65_536
@@ -43,9 +43,9 @@ public struct PaceSpec: Sendable, Equatable {
     /// field or a value out of range is an error naming the field, so a typo never silently
     /// benchmarks some other schedule.
     public static func find(in text: String) throws(Invalid) -> PaceSpec? {
-        guard let open = text.firstRange(of: markerOpen) else { return nil }
+        guard let open = MarkerSearch.firstRange(of: markerOpen, in: text[...]) else { return nil }
         let rest = text[open.upperBound...]
-        guard let close = rest.firstRange(of: "]]") else { throw Invalid(description: "pace marker: missing ']]'") }
+        guard let close = MarkerSearch.firstRange(of: "]]", in: rest) else { throw Invalid(description: "pace marker: missing ']]'") }
         var spec = PaceSpec()
         for field in rest[..<close.lowerBound].split(separator: ",") {
             let pair = field.split(separator: "=", maxSplits: 1)

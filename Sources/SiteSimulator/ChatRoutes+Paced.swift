@@ -16,7 +16,7 @@ extension ChatRoutes {
             if pace.ttftMs > 0 { try? await Task.sleep(for: .milliseconds(pace.ttftMs)) }
             return HTTPReplies.json(PacedReplies.siteJSON(plan, pace: pace))
         }
-        let writer = UIStreamWriter(channel: context.channel)
+        let writer = UIStreamWriter(coalesce: true, channel: context.channel)
         let steps = PacedReplies.siteSteps(plan, pace: pace)
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         headers[HTTPReplies.uiMessageStreamHeader] = "v1"

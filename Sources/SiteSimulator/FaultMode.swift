@@ -1,3 +1,5 @@
+import BenchStamp
+
 /// Misbehaviours a test asks for through the user's own message: `[[fault:<mode>]]` or
 /// `[[fault:<mode>:<number>]]` anywhere in `request.query`. Several markers combine (e.g. `crlf`
 /// with `comments`); the number's meaning depends on the mode (see `defaultNumber`).
@@ -40,9 +42,9 @@ struct Faults: Sendable {
     static func parse(_ query: String) throws(UnknownMode) -> Faults {
         var faults = Faults()
         var rest = Substring(query)
-        while let open = rest.range(of: "[[fault:") {
+        while let open = MarkerSearch.firstRange(of: "[[fault:", in: rest) {
             rest = rest[open.upperBound...]
-            guard let close = rest.range(of: "]]") else { break }
+            guard let close = MarkerSearch.firstRange(of: "]]", in: rest) else { break }
             let body = rest[..<close.lowerBound]
             rest = rest[close.upperBound...]
             let pieces = body.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)

@@ -9,6 +9,11 @@ struct SimulatorConfig: Sendable {
     var deltaDelayMs: Int
     var splitWrites: Bool
     var loginDelayMs: Int
+    /// How many sessions the simulator remembers; past that the oldest is forgotten, as a real
+    /// site expires them (continuing it is then `session not found`). Unbounded, a benchmark's
+    /// tens of thousands of one-turn sessions, each holding its prompt, grew the process by
+    /// hundreds of megabytes and stalled it whenever the tables doubled.
+    var maxSessions: Int = 10_000
 }
 
 /// How a login answer states the token's lifetime (the site's deployments differ; see the doc).

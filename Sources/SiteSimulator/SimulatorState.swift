@@ -13,9 +13,11 @@ final class SimulatorState: @unchecked Sendable {
     private var tokens: [String: Date] = [:]
     private var logins = 0
     private var chats = 0
-    /// Session id → turns so far; `sessionOrder` keeps /sim/stats in creation order.
+    /// Session id → turns so far; `sessionOrder[oldestSession...]` are the remembered ones in
+    /// creation order (for /sim/stats and for forgetting the oldest first).
     private var sessions: [String: Int] = [:]
     private var sessionOrder: [String] = []
+    private var oldestSession = 0
     /// Session id → the queries of its turns, oldest first: the history the site answers from.
     private var sessionQueries: [String: [String]] = [:]
     private var requests: [JSONValue] = []
@@ -62,8 +64,22 @@ final class SimulatorState: @unchecked Sendable {
             sessions[id] = 1
             sessionOrder.append(id)
             sessionQueries[id] = [query]
+            if sessions.count > config.maxSessions { forgetOldestSession() }
         }
         return id
+    }
+
+    /// Called with the lock held. The order list is compacted only now and then, so forgetting
+    /// stays O(1) on average.
+    private func forgetOldestSession() {
+        let oldest = sessionOrder[oldestSession]
+        oldestSession += 1
+        sessions[oldest] = nil
+        sessionQueries[oldest] = nil
+        if oldestSession >= 4_096 && oldestSession * 2 >= sessionOrder.count {
+            sessionOrder.removeFirst(oldestSession)
+            oldestSession = 0
+        }
     }
 
     /// The next turn number of a known session and the queries of its earlier turns (oldest
@@ -87,6 +103,7 @@ final class SimulatorState: @unchecked Sendable {
             chats = 0
             sessions.removeAll()
             sessionOrder.removeAll()
+            oldestSession = 0
             sessionQueries.removeAll()
             requests.removeAll()
         }
@@ -94,7 +111,7 @@ final class SimulatorState: @unchecked Sendable {
 
     func stats() -> JSONValue {
         locked {
-            let sessionTurns = JSONObject(sessionOrder.map { ($0, JSONValue(integerLiteral: sessions[$0] ?? 0)) })
+            let sessionTurns = JSONObject(sessionOrder[oldestSession...].map { ($0, JSONValue(integerLiteral: sessions[$0] ?? 0)) })
             return .object(JSONObject([
                 ("logins", JSONValue(integerLiteral: logins)),
                 ("chats", JSONValue(integerLiteral: chats)),

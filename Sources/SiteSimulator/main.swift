@@ -22,8 +22,13 @@ struct SiteSim: AsyncParsableCommand {
     @Option(help: "Pause between deltas, in ms.") var deltaDelayMs = 0
     @Flag(help: "Write SSE bytes in random 1–7 byte pieces, each flushed on its own.") var splitWrites = false
     @Option(help: "Delay before answering a login, in ms.") var loginDelayMs = 0
+    @Option(help: "Sessions remembered; past that the oldest is forgotten (continuing it answers 404).") var maxSessions = 10_000
     @Option(help: "Chat endpoint path.") var chatPath = "/v2/chats"
     @Option(help: "Login endpoint path.") var tokenPath = "/v2/token"
+
+    func validate() throws {
+        guard maxSessions >= 1 else { throw ValidationError("--max-sessions must be at least 1") }
+    }
 
     func run() async throws {
         // Hummingbird logs to stdout by default; stdout is reserved for the one listening line.
@@ -34,7 +39,7 @@ struct SiteSim: AsyncParsableCommand {
         let config = SimulatorConfig(
             tokenTTLSeconds: tokenTtlSeconds, tokenShape: tokenShape, username: username, password: password,
             staticTokens: Set(staticToken), noAuth: noAuth, deltaDelayMs: deltaDelayMs, splitWrites: splitWrites,
-            loginDelayMs: loginDelayMs)
+            loginDelayMs: loginDelayMs, maxSessions: maxSessions)
         let state = SimulatorState(config: config)
         let router = Router(context: SimContext.self)
         TokenRoutes(config: config, state: state).register(on: router, path: tokenPath)

@@ -231,6 +231,37 @@ def test_unknown_session_is_404(site_sim, token):
     assert r.json() == {"error": {"message": "session not found"}}
 
 
+def test_oldest_session_is_forgotten_past_max_sessions(start_sim):
+    sim = start_sim("--static-token", "t", "--max-sessions", "3")
+    ids = [ask(sim, "t", f"q{i}").frames[0]["messageMetadata"]["sessionId"] for i in range(4)]
+    assert list(sim.stats()["sessions"]) == ids[1:]
+    forgotten = ask(sim, "t", "again", session_id=ids[0])
+    assert forgotten.status == 404 and forgotten.json()["error"]["message"] == "session not found"
+    kept = ask(sim, "t", "again", session_id=ids[1])
+    assert kept.status == 200 and kept.text().startswith("Turn 2 of session")
+    # Many more than the bound: the order list is compacted along the way and stays right.
+    more = [ask(sim, "t", f"m{i}").frames[0]["messageMetadata"]["sessionId"] for i in range(10)]
+    assert list(sim.stats()["sessions"]) == more[-3:]
+
+
+def test_max_sessions_must_be_positive(tmp_path):
+    s = SiteSim(tmp_path, "--max-sessions", "0")
+    with pytest.raises(RuntimeError) as failed:
+        s.wait_listening(timeout=10)
+    assert "--max-sessions must be at least 1" in str(failed.value)
+
+
+def test_markers_are_found_after_non_ascii_text(site_sim, token):
+    """Markers are searched as UTF-8 bytes: text before them in any script must not shift them."""
+    r = ask(site_sim, token, "héllo ✓ 漢字 🙂 [[fault:http-429:7]]")
+    assert r.status == 429 and r.headers["retry-after"] == "7"
+    paced = ask(site_sim, token, "Ünïcode prompt 🙂\n[[pace:ttft_ms=0,chunks=3,gap_ms=0,chunk_bytes=0]]")
+    assert paced.status == 200
+    assert [int(seq) for seq in re.findall(r"~(\d+)@\d+~", paced.text())] == [0, 1, 2]
+    bad = ask(site_sim, token, "ü [[pace:chunks=2,speed=9]]")
+    assert bad.status == 400 and "unknown field 'speed'" in bad.json()["error"]["message"]
+
+
 def test_answer_truncates_long_queries_and_answers_tool_results(site_sim, token):
     long = "word " * 200
     r = ask(site_sim, token, long)
