@@ -63,15 +63,19 @@ let package = Package(
                 "JSONCore",
                 "ScriptedTasks",
                 "BenchStamp",
+                "LoopExecutor",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/SiteSimulator"),
+        // A Swift task executor over one NIO event loop (the host's requests, site-sim's answers).
+        .target(name: "LoopExecutor", dependencies: [.product(name: "NIOCore", package: "swift-nio")], path: "Sources/LoopExecutor"),
         .target(name: "CFixtureDriver", dependencies: ["PluginABI"], path: "Tests/Fixtures/CFixtureDriver"),
         .target(
             name: "Host",
             dependencies: [
                 "PluginABI",
+                "LoopExecutor",
                 "JSONCore",
                 "Digest",
                 "ToolProtocol",

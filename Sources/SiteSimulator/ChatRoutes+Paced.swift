@@ -16,10 +16,8 @@ extension ChatRoutes {
             if pace.ttftMs > 0 { try? await Task.sleep(for: .milliseconds(pace.ttftMs)) }
             return HTTPReplies.json(PacedReplies.siteJSON(plan, pace: pace))
         }
-        let writer = UIStreamWriter(coalesce: true, channel: context.channel)
-        let steps = PacedReplies.siteSteps(plan, pace: pace)
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         headers[HTTPReplies.uiMessageStreamHeader] = "v1"
-        return Response(status: .ok, headers: headers, body: ResponseBody { body in try await writer.write(steps, to: &body) })
+        return Response(status: .ok, headers: headers, body: PacedAnswerBody.make(PacedReplies.siteSteps(plan, pace: pace), channel: context.channel))
     }
 }

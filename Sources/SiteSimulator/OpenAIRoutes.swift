@@ -46,11 +46,9 @@ struct OpenAIRoutes: Sendable {
         }
         steps.append(.raw(prefix + #""choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"# + "\n\n"))
         steps.append(.raw("data: [DONE]\n\n"))
-        let writer = UIStreamWriter(coalesce: true, channel: context.channel)
-        let planned = steps
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { body in
-            try await writer.write(planned, to: &body)
-        })
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: PacedAnswerBody.make(steps, channel: context.channel))
     }
 
     /// Message content as text: a string, or the text parts of a content array.

@@ -1,5 +1,8 @@
 import BenchStamp
+import Hummingbird
 import JSONCore
+import LoopExecutor
+import NIOCore
 
 /// One stamped chunk of a paced answer (`[[pace:…]]`, see BenchStamp): due at a fixed offset from
 /// the start of the answer, and stamped with its send time only when it is written, so the stamp
@@ -60,5 +63,19 @@ enum PacedReplies {
     static func joinedText(_ pace: PaceSpec) -> String {
         let now = ChunkStamp.nowMicros()
         return (0..<pace.chunks).map { ChunkStamp.text(seq: $0, size: pace.chunkBytes, micros: now) }.joined()
+    }
+}
+
+/// A paced answer's streamed body, run on its connection's event loop: each chunk's timer fires
+/// there and the chunk is stamped and written by that same thread (see UIStreamWriter), one
+/// thread per chunk instead of three (timer thread, a pool thread, the loop). The benchmark's
+/// upstream then costs less of the core it shares with the load generator, and sends on time.
+enum PacedAnswerBody {
+    static func make(_ steps: [StreamStep], channel: any Channel) -> ResponseBody {
+        let writer = UIStreamWriter(coalesce: true, channel: channel)
+        let executor = EventLoopTaskExecutor(channel.eventLoop)
+        return ResponseBody { body in
+            try await withTaskExecutorPreference(executor) { try await writer.write(steps, to: &body) }
+        }
     }
 }

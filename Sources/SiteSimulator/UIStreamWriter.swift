@@ -21,7 +21,7 @@ struct UIStreamWriter: Sendable {
     func write(_ steps: [StreamStep], to writer: inout any ResponseBodyWriter) async throws {
         var events = 0
         var pending: [UInt8] = []  // coalesced events not yet written
-        let answerStart = ContinuousClock.now
+        let answerStart = NIODeadline.now()
         for step in steps {
             switch step {
             case .pause(let ms):
@@ -38,8 +38,11 @@ struct UIStreamWriter: Sendable {
                 events += 1
             case .paced(let chunk):
                 try await flush(&pending, to: &writer)
-                // Due relative to the answer's start, so the schedule does not drift with load.
-                try await Task.sleep(until: answerStart + .milliseconds(chunk.dueMs), clock: .continuous)
+                // Due relative to the answer's start, so the schedule does not drift with load. A
+                // timer of the connection's event loop, not Task.sleep: with the answer running on
+                // that loop (PacedAnswerBody), the chunk is stamped and written by the thread the
+                // timer fires on, where Task.sleep's timer thread would wake another thread first.
+                try await channel.eventLoop.scheduleTask(deadline: answerStart + .milliseconds(Int64(chunk.dueMs))) {}.futureResult.get()
                 try await emit(chunk.event(), eventIndex: events, pending: &pending, to: &writer)
                 events += 1
             }

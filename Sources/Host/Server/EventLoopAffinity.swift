@@ -1,31 +1,19 @@
 import Hummingbird
+import LoopExecutor
 import NIOCore
 
-/// A task executor that runs jobs on one NIO event loop.
-///
-/// Why: a streamed chunk otherwise crosses three threads: the driver's thread wakes the request's
-/// task on Swift's cooperative pool, whose write then hops to the connection's event loop. With
-/// the request's task preferring its connection's event loop, the driver's wake-up lands directly
-/// on the loop that owns the socket, and the write happens there without another hop (NIO's async
-/// writer writes inline when it is already on the channel's loop). One hand-off per chunk instead
-/// of two: in paired runs a slightly lower chunk delay and CPU (README "Performance").
-///
-/// Everything that runs here must not block: routes only do CPU work and await; blocking calls
-/// (Redis, logins) live on driver threads by the ABI's rules. The one system call a route makes
-/// is the access log's write to stdout, which before this blocked one of the pool's few threads.
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    let loop: any EventLoop
-
-    init(_ loop: any EventLoop) { self.loop = loop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-    }
-}
+// Why each request runs on its connection's event loop: a streamed chunk otherwise crosses three
+// threads (the driver's thread wakes the request's task on Swift's cooperative pool, whose write
+// then hops to the connection's event loop). With the loop executor (LoopExecutor) the driver's
+// wake-up lands directly on the loop that owns the socket: in paired runs a slightly lower chunk
+// delay and CPU (README "Performance").
+//
+// Everything that runs there must not block: routes only do CPU work and await; blocking calls
+// (Redis, logins) live on driver threads by the ABI's rules. The one system call a route makes
+// is the access log's write to stdout, which before this blocked one of the pool's few threads.
 
 /// Runs each request (its route and, for streamed answers, the body writer) on the event loop of
-/// the connection it arrived on. See `EventLoopTaskExecutor` for why.
+/// the connection it arrived on (see above).
 struct EventLoopAffinityMiddleware: RouterMiddleware {
     typealias Context = HostRequestContext
 
