@@ -127,6 +127,28 @@ def added_vs_direct(gateway_rounds, direct_rounds):
     }
 
 
+def round_by_round(runs):
+    """One row per round: what each gateway added at p99 that round, beside two measures of how
+    fast the machine itself was then (the floor relay's and site-sim's CPU per chunk on the same
+    long answers). The VM's neighbours come and go within one run; a round whose floor costs more
+    CPU per chunk ran on a slower machine, and its latency tails say more about that than about
+    the gateway."""
+    direct = runs.get("paced-direct", {})
+    rows = []
+    for k in sorted(direct):
+        row = {"round": k}
+        for gateway in ("paced-site", "paced-mock"):
+            g = runs.get(gateway, {}).get(k)
+            for metric in ("ttft", "chunk_delay"):
+                gv, dv = (pct(g, metric, "p99"), pct(direct[k], metric, "p99")) if g else (None, None)
+                row[f"{gateway}_added_{metric}_p99_us"] = None if gv is None or dv is None else gv - dv
+        for name, key in (("long-relay", "floor_cpu_us_per_chunk"), ("long-direct", "site_sim_cpu_us_per_chunk")):
+            r = runs.get(name, {}).get(k)
+            row[key] = per(r, "content_chunks_including_warmup") if r else None
+        rows.append(row)
+    return rows
+
+
 def ms(us):
     return "–" if us is None else f"{us / 1000:.2f}"
 
@@ -192,6 +214,20 @@ def main():
             )
         out.append("\nThe first token split at the upstream's stamp on the first chunk: *on the way in* is request start to that stamp "
                    "(the request's way to the upstream, the upstream's schedule and lateness), *on the way back* that chunk's own delay.\n")
+
+    rounds = round_by_round(runs)
+    if len(rounds) > 1:
+        summary["rounds"] = rounds
+        out.append("| round | added TTFT p99, site | added TTFT p99, mock | added chunk delay p99, site | added chunk delay p99, mock | floor CPU µs/chunk | site-sim CPU µs/chunk |")
+        out.append("|---|---|---|---|---|---|---|")
+        for r in rounds:
+            out.append(
+                f"| {r['round']} | {ms(r['paced-site_added_ttft_p99_us'])} | {ms(r['paced-mock_added_ttft_p99_us'])} | "
+                f"{ms(r['paced-site_added_chunk_delay_p99_us'])} | {ms(r['paced-mock_added_chunk_delay_p99_us'])} | "
+                f"{num(r['floor_cpu_us_per_chunk'])} | {num(r['site_sim_cpu_us_per_chunk'])} |"
+            )
+        out.append("\nRound by round (ms): the machine's speed moves within one run; the floor relay's and site-sim's CPU per chunk "
+                   "(`long-relay`, `long-direct`, same round) show how fast it was then.\n")
 
     # Where the first token's time went through mix2api + site driver: median over rounds of each
     # round's percentiles.

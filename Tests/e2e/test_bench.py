@@ -221,3 +221,29 @@ def test_added_figures_pair_each_round_with_its_own_direct_run():
     old = summarize.added_vs_direct({1: report(54_000)}, {1: report(51_000)})
     assert old["added_ttft_p99_us"] == 3_000 and old["added_first_sent_p99_us"] is None
     assert summarize.added_vs_direct(gateway, {}) is None
+
+
+def test_round_by_round_rows_pair_each_round_and_carry_the_machine_speed():
+    summarize = load_summarize()
+
+    def report(ttft99, delay99=400, chunks=None, ticks=None):
+        r = {"latency_us": {"ttft": {"p99": ttft99}, "chunk_delay": {"p99": delay99}}, "rps": 1.0}
+        if chunks is not None:
+            r["content_chunks_including_warmup"] = chunks
+            r["proc"] = {"cpu_ticks": ticks, "ticks_per_second": 100}
+        return r
+
+    runs = {
+        "paced-direct": {1: report(51_000), 2: report(52_000)},
+        "paced-site": {1: report(53_500, 900), 2: report(60_000, 2_400)},
+        "paced-mock": {1: report(52_000)},  # no round 2: unknown there, not zero
+        "long-relay": {1: report(0, chunks=50_000, ticks=100), 2: report(0, chunks=50_000, ticks=130)},
+    }
+    rows = summarize.round_by_round(runs)
+    assert [r["round"] for r in rows] == [1, 2]
+    assert rows[0]["paced-site_added_ttft_p99_us"] == 2_500 and rows[1]["paced-site_added_ttft_p99_us"] == 8_000
+    assert rows[0]["paced-site_added_chunk_delay_p99_us"] == 500 and rows[1]["paced-site_added_chunk_delay_p99_us"] == 2_000
+    assert rows[0]["paced-mock_added_ttft_p99_us"] == 1_000 and rows[1]["paced-mock_added_ttft_p99_us"] is None
+    assert rows[0]["floor_cpu_us_per_chunk"] == pytest.approx(20.0) and rows[1]["floor_cpu_us_per_chunk"] == pytest.approx(26.0)
+    assert rows[0]["site_sim_cpu_us_per_chunk"] is None
+    assert summarize.round_by_round({}) == []
