@@ -102,6 +102,26 @@ def access_lines(path: Path):
     return lines
 
 
+def peak_open_streams(lines):
+    """The most streamed answers mix2api held open at one moment, from its access lines: each
+    line is written when its answer ends (`ts`) and says how long it ran (`duration_ms`)."""
+    from datetime import datetime
+
+    events = []
+    for l in lines:
+        if not l.get("stream") or "ts" not in l or "duration_ms" not in l:
+            continue
+        end = datetime.fromisoformat(l["ts"].replace("Z", "+00:00")).timestamp()
+        # Ends sort before starts at the same instant: a stream that ended as another began was
+        # not open beside it.
+        events += [(end - l["duration_ms"] / 1000, 1), (end, -1)]
+    peak = open_now = 0
+    for _, step in sorted(events):
+        open_now += step
+        peak = max(peak, open_now)
+    return peak
+
+
 def added_vs_direct(gateway_rounds, direct_rounds):
     """What a gateway run adds to the direct run, percentile by percentile, paired per round (the
     same round's direct run is the baseline), median over the rounds; None without a pair. Reports
@@ -286,9 +306,13 @@ def main():
     if many and idle_path.exists():
         report = list(many.values())[0]
         idle = json.loads(idle_path.read_text())
-        streams = idle["streams"]
+        # Memory per stream divides by the streams mix2api really held at once (its access lines),
+        # not by the load generator's workers: fewer may have been open together.
+        peak = peak_open_streams(access_lines(folder / "many-site.access.log"))
+        streams = peak or idle["streams"]
         hwm = report["proc"]["hwm_kib"] if report.get("proc") else None
         entry = {
+            "workers": idle["streams"],
             "streams": streams,
             "ok": report["requests"]["ok"],
             "errors": report["requests"]["errors"],
@@ -305,7 +329,7 @@ def main():
         }
         summary["scenarios"]["many"] = entry
         out.append(
-            f"- {streams} concurrent streams through mix2api + site driver (20 ms gap): {entry['ok']} answers ok, {entry['errors']} errors "
+            f"- {entry['workers']} workers, at most {streams} streams open in mix2api at once (its access lines), through the site driver (20 ms gap): {entry['ok']} answers ok, {entry['errors']} errors "
             f"({entry['cut']} cut){'' if not entry['by_kind'] else ' ' + json.dumps(entry['by_kind'])}; peak RSS {num(hwm, '{:.0f}')} KiB = "
             f"{num(entry['kib_per_stream'])} KiB per stream ({num(entry['kib_per_stream_above_idle'])} KiB above the idle process); "
             f"chunk delay p99 {ms(entry['chunk_delay_p99_us'])} ms; gap p99 {ms(entry['gap_p99_us'])} ms; CPU {num(entry['cpu_us_per_chunk'], '{:.2f}')} µs per chunk "

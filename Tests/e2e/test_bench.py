@@ -247,3 +247,22 @@ def test_round_by_round_rows_pair_each_round_and_carry_the_machine_speed():
     assert rows[0]["floor_cpu_us_per_chunk"] == pytest.approx(20.0) and rows[1]["floor_cpu_us_per_chunk"] == pytest.approx(26.0)
     assert rows[0]["site_sim_cpu_us_per_chunk"] is None
     assert summarize.round_by_round({}) == []
+
+
+def test_peak_open_streams_counts_overlaps_from_end_times_and_durations():
+    summarize = load_summarize()
+
+    def line(end_s, duration_ms, stream=True):
+        return {"ts": f"2026-12-07T10:00:{end_s:06.3f}Z", "duration_ms": duration_ms, "stream": stream}
+
+    lines = [
+        line(10, 5_000),   # open 5-10
+        line(12, 4_000),   # open 8-12: two at once from 8 to 10
+        line(11, 2_000),   # open 9-11: three at once from 9 to 10
+        line(20, 9_000),   # open 11-20: two (with 8-12) from 11 to 12
+        line(10.5, 10_000, stream=False),  # JSON answers are not streams
+    ]
+    assert summarize.peak_open_streams(lines) == 3
+    # One ending exactly when another starts was not open beside it.
+    assert summarize.peak_open_streams([line(10, 1_000), line(11, 1_000)]) == 1
+    assert summarize.peak_open_streams([]) == 0
