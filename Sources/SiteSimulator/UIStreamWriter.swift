@@ -9,9 +9,9 @@ struct UIStreamWriter: Sendable {
     var comments = false
     var splitWrites = false
     /// Events that are ready together leave in one write (the benchmark's paced answers): a
-    /// write per event cost the simulator ~1 ms more CPU per site answer than per OpenAI answer
-    /// (8 frames around the text against 3 chunks), on the core it shares with the load
-    /// generator, and sent the gateway as many extra segments to read.
+    /// write per event was much of why a site answer cost the simulator more CPU than an OpenAI
+    /// answer (8 frames around the text against 3 chunks), on the core it shares with the load
+    /// generator, and it sent the gateway as many extra segments to read.
     var coalesce = false
     /// The connection, for `disconnect`.
     let channel: any Channel
