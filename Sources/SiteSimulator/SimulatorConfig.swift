@@ -13,7 +13,7 @@ struct SimulatorConfig: Sendable {
     /// site expires them (continuing it is then `session not found`). Unbounded, a benchmark's
     /// tens of thousands of one-turn sessions, each holding its prompt, grew the process by
     /// hundreds of megabytes and stalled it whenever the tables doubled.
-    var maxSessions: Int = 10_000
+    var maxSessions: Int
 }
 
 /// How a login answer states the token's lifetime (the site's deployments differ; see the doc).

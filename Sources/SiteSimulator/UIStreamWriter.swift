@@ -53,9 +53,9 @@ struct UIStreamWriter: Sendable {
 
     private func flush(_ pending: inout [UInt8], to writer: inout any ResponseBodyWriter) async throws {
         guard !pending.isEmpty else { return }
-        let bytes = pending
+        let buffer = ByteBuffer(bytes: pending)
         pending.removeAll(keepingCapacity: true)
-        try await writer.write(ByteBuffer(bytes: bytes))
+        try await writer.write(buffer)
     }
 
     private func emit(
