@@ -20,7 +20,8 @@
 # send stamp) is the per-chunk delay and its difference to direct is what the gateway adds.
 # Gateways run alone on the last core, the upstream and the load generator on core 0 (taskset).
 # CPU per request/chunk comes from /proc/<pid>/stat (utime+stime) around each run; memory per stream
-# from VmHWM of a fresh mix2api carrying the many-streams run.
+# from VmHWM of a fresh mix2api carrying the many-streams run, divided by the most streams it held
+# open at once (summarize.py reads that from its access lines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
