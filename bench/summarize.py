@@ -7,6 +7,7 @@ Every figure is the median over the rounds of that run. "Added" figures are pair
 import json
 import statistics
 import sys
+from datetime import datetime
 from pathlib import Path
 
 
@@ -105,8 +106,6 @@ def access_lines(path: Path):
 def peak_open_streams(lines):
     """The most streamed answers mix2api held open at one moment, from its access lines: each
     line is written when its answer ends (`ts`) and says how long it ran (`duration_ms`)."""
-    from datetime import datetime
-
     events = []
     for l in lines:
         if not l.get("stream") or "ts" not in l or "duration_ms" not in l:
@@ -329,7 +328,9 @@ def main():
         }
         summary["scenarios"]["many"] = entry
         out.append(
-            f"- {entry['workers']} workers, at most {streams} streams open in mix2api at once (its access lines), through the site driver (20 ms gap): {entry['ok']} answers ok, {entry['errors']} errors "
+            f"- {entry['workers']} workers, "
+            + (f"at most {streams} streams open in mix2api at once (its access lines)" if peak else "no access lines (memory divided by the workers)")
+            + f", through the site driver (20 ms gap): {entry['ok']} answers ok, {entry['errors']} errors "
             f"({entry['cut']} cut){'' if not entry['by_kind'] else ' ' + json.dumps(entry['by_kind'])}; peak RSS {num(hwm, '{:.0f}')} KiB = "
             f"{num(entry['kib_per_stream'])} KiB per stream ({num(entry['kib_per_stream_above_idle'])} KiB above the idle process); "
             f"chunk delay p99 {ms(entry['chunk_delay_p99_us'])} ms; gap p99 {ms(entry['gap_p99_us'])} ms; CPU {num(entry['cpu_us_per_chunk'], '{:.2f}')} µs per chunk "
